@@ -1,0 +1,124 @@
+//! `/account/`: accounts, managed by the admin; an account sees only itself.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
+use crate::app::AppState;
+use crate::auth::{AdminCaller, Caller, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::model::Account;
+use crate::store::account_not_found;
+use crate::validate;
+
+#[derive(Deserialize, ToSchema)]
+pub struct PostAccount {
+    /// Email address; unique regardless of case.
+    pub email: String,
+    /// At least 8 characters.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountQuery {
+    /// Only the account with this email (case-insensitive).
+    pub email: Option<String>,
+    /// Rows to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+    /// Rows to return, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// Create an account (admin only).
+#[utoipa::path(post, path = "/account/", tag = "accounts", request_body = PostAccount,
+    responses((status = 200, body = Account),
+        (status = 403, description = "Not the admin scope", body = ErrorDetail),
+        (status = 409, description = "The email is taken", body = ErrorDetail),
+        (status = 422, body = ErrorDetail)),
+    security(("oauth2" = ["admin"])))]
+pub async fn post_account(
+    State(state): State<AppState>,
+    AdminCaller(_admin): AdminCaller,
+    JsonBody(body): JsonBody<PostAccount>,
+) -> ApiResult<Json<Account>> {
+    let (email, password) = match (
+        validate::email(&body.email),
+        validate::password(&body.password),
+    ) {
+        (Ok(email), Ok(password)) => (email, password),
+        (email, password) => {
+            let errors = [email.err(), password.err()]
+                .into_iter()
+                .flatten()
+                .collect();
+            return Err(ApiError::Validation(errors));
+        }
+    };
+    let hash = state.passwords.hash(password).await?;
+    Ok(Json(state.store.create_account(&email, &hash).await?))
+}
+
+/// List accounts: every account for the admin, only itself for an account.
+#[utoipa::path(get, path = "/account/", tag = "accounts", params(AccountQuery),
+    responses((status = 200, body = Vec<Account>), (status = 422, body = ErrorDetail)),
+    security(("oauth2" = ["admin", "account"])))]
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    QueryParams(q): QueryParams<AccountQuery>,
+) -> ApiResult<Json<Vec<Account>>> {
+    let page = page(q.offset, q.limit)?;
+    let accounts = state
+        .store
+        .list_accounts(caller.account_scope(), q.email.as_deref(), page)
+        .await?;
+    Ok(Json(accounts))
+}
+
+/// The account a caller may see under `account_id`, or the "not found" answer.
+fn visible(caller: &Principal, account_id: &str) -> ApiResult<()> {
+    match caller.account_scope() {
+        Some(own) if own != account_id => Err(account_not_found(account_id)),
+        _ => Ok(()),
+    }
+}
+
+/// Get an account: any for the admin, only itself for an account.
+#[utoipa::path(get, path = "/account/{account_id}", tag = "accounts",
+    params(("account_id" = String, Path, description = "Id of the account")),
+    responses((status = 200, body = Account), (status = 404, body = ErrorDetail)),
+    security(("oauth2" = ["admin", "account"])))]
+pub async fn get_account(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(account_id): Path<String>,
+) -> ApiResult<Json<Account>> {
+    visible(&caller, &account_id)?;
+    let account = state.store.get_account(&account_id).await?;
+    account
+        .map(Json)
+        .ok_or_else(|| account_not_found(&account_id))
+}
+
+/// Delete an account with all its links, tags and tag-links; its tokens stop working.
+#[utoipa::path(delete, path = "/account/{account_id}", tag = "accounts",
+    params(("account_id" = String, Path, description = "Id of the account")),
+    responses((status = 200, description = "The deleted account", body = Account), (status = 404, body = ErrorDetail)),
+    security(("oauth2" = ["admin", "account"])))]
+pub async fn delete_account(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(account_id): Path<String>,
+) -> ApiResult<Json<Account>> {
+    visible(&caller, &account_id)?;
+    let account = state.store.delete_account(&account_id).await?;
+    account
+        .map(Json)
+        .ok_or_else(|| account_not_found(&account_id))
+}

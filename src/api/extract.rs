@@ -1,0 +1,223 @@
+//! Request extractors that answer bad input the way FastAPI does: a 422 with a list of
+//! `{"loc", "msg", "type"}` entries, and JSON for every other rejection too.
+
+use std::fmt::Display;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::config::MAX_BODY_BYTES;
+use crate::error::{ApiError, FieldError};
+use crate::model::Page;
+
+/// A JSON request body.
+pub struct JsonBody<T>(pub T);
+
+/// An `application/x-www-form-urlencoded` request body.
+pub struct FormBody<T>(pub T);
+
+/// The query string.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if let Some(ct) = content_type(&req) {
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if essence != "application/json" && !essence.ends_with("+json") {
+                return Err(ApiError::UnsupportedMediaType(
+                    "Content-Type must be application/json".into(),
+                ));
+            }
+        }
+        let bytes = read_body(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::validation(
+                vec![json!("body")],
+                "Field required",
+                "missing",
+            ));
+        }
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(value) => Ok(JsonBody(value)),
+            Err(err) if err.inner().is_data() => Err(deserialize_error("body", &err)),
+            Err(err) => Err(ApiError::validation(
+                vec![json!("body"), json!(err.inner().column())],
+                "JSON decode error",
+                "json_invalid",
+            )),
+        }
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if let Some(ct) = content_type(&req) {
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if essence != "application/x-www-form-urlencoded" {
+                return Err(ApiError::UnsupportedMediaType(
+                    "Content-Type must be application/x-www-form-urlencoded".into(),
+                ));
+            }
+        }
+        let bytes = read_body(req, state).await?;
+        parse_urlencoded("body", &bytes).map(FormBody)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        parse_urlencoded("query", query.as_bytes()).map(QueryParams)
+    }
+}
+
+fn content_type(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("invalid"))
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(MAX_BODY_BYTES)
+        } else {
+            ApiError::BadRequest(format!("Cannot read the request body: {rejection}"))
+        }
+    })
+}
+
+fn parse_urlencoded<T: DeserializeOwned>(root: &str, bytes: &[u8]) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|err| deserialize_error(root, &err))
+}
+
+/// Turn a deserializer's complaint into FastAPI's shape, naming the field it is about.
+fn deserialize_error<E: Display>(root: &str, err: &serde_path_to_error::Error<E>) -> ApiError {
+    let mut loc = vec![json!(root)];
+    for segment in err.path().iter() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => loc.push(json!(index)),
+            serde_path_to_error::Segment::Map { key } => loc.push(json!(key)),
+            serde_path_to_error::Segment::Enum { variant } => loc.push(json!(variant)),
+            serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    let message = err.inner().to_string();
+    // serde_json appends the position; the location already says where.
+    let message = match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message,
+    };
+    let (msg, kind) = if let Some(field) = between(&message, "missing field `", "`") {
+        loc.push(json!(field));
+        ("Field required".to_owned(), "missing")
+    } else if let Some(field) = between(&message, "duplicate field `", "`") {
+        loc.push(json!(field));
+        ("Field given more than once".to_owned(), "duplicate")
+    } else if let Some(expected) = message.split(", expected ").nth(1) {
+        classify_expected(expected, loc.len() == 1)
+    } else if message.contains("invalid digit") || message.contains("number too") {
+        (
+            "Input should be a valid integer, unable to parse string as an integer".to_owned(),
+            "int_parsing",
+        )
+    } else {
+        (message.clone(), "value_error")
+    };
+    ApiError::Validation(vec![FieldError::new(loc, msg, kind)])
+}
+
+fn classify_expected(expected: &str, at_root: bool) -> (String, &'static str) {
+    if at_root || expected.starts_with("struct ") || expected.starts_with("a map") {
+        return (
+            "Input should be a valid dictionary or object to extract fields from".into(),
+            "model_attributes_type",
+        );
+    }
+    match expected {
+        "a string" => ("Input should be a valid string".into(), "string_type"),
+        "i64" | "u64" | "u32" | "i32" | "an integer" => {
+            ("Input should be a valid integer".into(), "int_type")
+        }
+        "a boolean" => ("Input should be a valid boolean".into(), "bool_type"),
+        other => (format!("Input should be {other}"), "type_error"),
+    }
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = &text[text.find(start)? + start.len()..];
+    Some(&rest[..rest.find(end)?])
+}
+
+/// Check `offset` (≥ 0, default 0) and `limit` (1–1000, default 100).
+pub fn page(offset: Option<i64>, limit: Option<i64>) -> Result<Page, ApiError> {
+    let mut errors = Vec::new();
+    let offset = offset.unwrap_or(0);
+    if offset < 0 {
+        errors.push(FieldError::new(
+            vec![json!("query"), json!("offset")],
+            "Input should be greater than or equal to 0",
+            "greater_than_equal",
+        ));
+    }
+    let limit = limit.unwrap_or(100);
+    if limit < 1 {
+        errors.push(FieldError::new(
+            vec![json!("query"), json!("limit")],
+            "Input should be greater than or equal to 1",
+            "greater_than_equal",
+        ));
+    } else if limit > 1000 {
+        errors.push(FieldError::new(
+            vec![json!("query"), json!("limit")],
+            "Input should be less than or equal to 1000",
+            "less_than_equal",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(Page { offset, limit })
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Collect field errors from several checks into one 422, FastAPI-style.
+pub fn collect<const N: usize>(checks: [Result<(), FieldError>; N]) -> Result<(), ApiError> {
+    let errors: Vec<FieldError> = checks.into_iter().filter_map(Result::err).collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// `{"detail": ...}` as the documented error shape.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A message, or for request validation errors a list of `{loc, msg, type}`.
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}

@@ -1,0 +1,54 @@
+//! `/token/`: the OAuth2 password flow.
+
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, PRAGMA};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::api::extract::{ErrorDetail, FormBody};
+use crate::app::AppState;
+use crate::auth::{login, parse_scope, TokenResponse, MAX_PASSWORD_BYTES};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginForm {
+    /// Admin username (scope `admin`) or account email (scope `account`).
+    pub username: String,
+    #[schema(format = Password)]
+    pub password: String,
+    /// `admin` or `account`; absent means `account`.
+    pub scope: Option<String>,
+    /// `password` if given.
+    pub grant_type: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// Log in and get a bearer token.
+#[utoipa::path(post, path = "/token/", tag = "auth",
+    request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = TokenResponse),
+        (status = 400, description = "Unknown or several scopes, or a grant type other than password", body = ErrorDetail),
+        (status = 401, description = "Incorrect username or password", body = ErrorDetail),
+        (status = 422, description = "Missing form fields", body = ErrorDetail)))]
+pub async fn post_token(
+    State(state): State<AppState>,
+    FormBody(form): FormBody<LoginForm>,
+) -> ApiResult<impl IntoResponse> {
+    if form.grant_type.as_deref().is_some_and(|g| g != "password") {
+        return Err(ApiError::BadRequest(
+            "Unsupported grant_type; only password is accepted".into(),
+        ));
+    }
+    let scope = parse_scope(form.scope.as_deref())?;
+    if form.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::LoginFailed);
+    }
+    let token = login(&state, form.username.trim(), form.password, scope).await?;
+    Ok((
+        [(CACHE_CONTROL, "no-store"), (PRAGMA, "no-cache")],
+        Json(token),
+    ))
+}

@@ -1,0 +1,223 @@
+//! Building and running the application: database, secrets, router and listener.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use rand::RngCore;
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{Passwords, Tokens};
+use crate::config::{Config, MAX_BODY_BYTES};
+use crate::error::ApiError;
+use crate::store::{PoolSettings, Store};
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub tokens: Arc<Tokens>,
+    pub passwords: Passwords,
+    pub openapi_json: Arc<String>,
+    pub swagger: Arc<utoipa_swagger_ui::Config<'static>>,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    config: Config,
+}
+
+/// Open the database (migrating it) as the configuration says.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::connect(
+        &config.database_url,
+        PoolSettings {
+            max_connections: config.db_max_connections,
+            acquire_timeout: Duration::from_secs(config.db_timeout_seconds.max(1)),
+        },
+    )
+    .await
+}
+
+impl Application {
+    /// Open the database, settle the signing secret, create the bootstrap admin, and bind.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        if config.tls.is_some() {
+            bail!("native TLS (TAGMARK_TLS_CERT/TAGMARK_TLS_KEY) is not supported yet; serve plain HTTP behind a TLS-terminating proxy");
+        }
+        let store = open_store(&config).await?;
+        let secret = match config.secret_bytes() {
+            Some(secret) => secret,
+            None => {
+                let mut bytes = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut bytes);
+                let fresh = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+                store
+                    .setting_or_init("jwt_secret", &fresh)
+                    .await
+                    .context("cannot read or store the token secret")?
+                    .into_bytes()
+            }
+        };
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let passwords = Passwords::new(threads).await?;
+        if let Some((username, password)) = &config.admin {
+            bootstrap_admin(&store, &passwords, username, password.expose_secret()).await?;
+        }
+        let openapi = crate::openapi::document(&config.root_path);
+        let swagger =
+            utoipa_swagger_ui::Config::new([format!("{}/openapi.json", config.root_path)]);
+        let state = AppState {
+            store,
+            tokens: Arc::new(Tokens::new(&secret, config.token_minutes)),
+            passwords,
+            openapi_json: Arc::new(openapi.to_json().context("cannot render OpenAPI")?),
+            swagger: Arc::new(swagger),
+        };
+        let listener = TcpListener::bind(&config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        Ok(Application {
+            listener,
+            state,
+            config,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve until SIGINT or SIGTERM, letting requests in flight finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Application {
+            listener,
+            state,
+            config,
+        } = self;
+        let store = state.store.clone();
+        let service = build_service(&config, state)?;
+        tracing::info!(address = %listener.local_addr()?, engine = ?store.engine(), "tagmark is serving");
+        axum::serve(
+            listener,
+            axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// The whole HTTP service: router and the layers around it.
+pub fn build_service(
+    config: &Config,
+    state: AppState,
+) -> anyhow::Result<
+    impl tower::Service<Request, Response = Response, Error = std::convert::Infallible, Future: Send>
+        + Clone
+        + Send
+        + 'static,
+> {
+    let router = crate::api::router(state)
+        .layer(axum::middleware::map_response(
+            crate::api::ensure_json_errors,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let cors = if config.cors_origins.is_empty() {
+        None
+    } else {
+        let origins = config
+            .cors_origins
+            .iter()
+            .map(|o| HeaderValue::from_str(o).with_context(|| format!("invalid CORS origin {o:?}")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Some(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_credentials(true)
+                .allow_methods(AllowMethods::mirror_request())
+                .allow_headers(AllowHeaders::mirror_request())
+                .max_age(Duration::from_secs(600)),
+        )
+    };
+    let root_path = config.root_path.clone();
+    let service = ServiceBuilder::new()
+        .map_response(|res: axum::http::Response<_>| res.map(axum::body::Body::new))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .option_layer(cors)
+        .map_request(move |req: Request| crate::api::normalize_path(&root_path, req))
+        .service(router);
+    Ok(service)
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    let mut response = ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response();
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}
+
+async fn bootstrap_admin(
+    store: &Store,
+    passwords: &Passwords,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    if store.user_credentials(username).await?.is_some() {
+        return Ok(());
+    }
+    crate::auth::check_password(password)
+        .map_err(|msg| anyhow::anyhow!("TAGMARK_ADMIN_PASSWORD: {msg}"))?;
+    let hash = passwords.hash(password.to_owned()).await?;
+    if store.create_user(username, &hash).await? {
+        tracing::info!(username, "created the bootstrap admin");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down; finishing requests in flight");
+}

@@ -1,0 +1,439 @@
+//! Authentication: password hashing (off the async executor), JWTs, the login flow, and the
+//! extractors through which handlers receive an authenticated principal.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::model::Credentials;
+
+pub const SCOPE_ADMIN: &str = "admin";
+pub const SCOPE_ACCOUNT: &str = "account";
+const BOTH_SCOPES: &str = "admin account";
+
+/// Who made a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Admin { user_id: String, username: String },
+    Account { account_id: String, email: String },
+}
+
+impl Principal {
+    /// The account every query of this caller is confined to; `None` for the admin.
+    pub fn account_scope(&self) -> Option<&str> {
+        match self {
+            Principal::Admin { .. } => None,
+            Principal::Account { account_id, .. } => Some(account_id),
+        }
+    }
+
+    /// The seed's `assert_account_id`: which account a request acts on.
+    /// Returns `Ok(None)` only for an admin that gave no account (lists span all accounts).
+    pub fn target_account(&self, given: Option<&str>, required: bool) -> ApiResult<Option<String>> {
+        match self {
+            Principal::Account { account_id, .. } => match given {
+                Some(given) if given != account_id => Err(ApiError::Unprocessable(
+                    "The account_id field should not be provided for account scope".into(),
+                )),
+                _ => Ok(Some(account_id.clone())),
+            },
+            Principal::Admin { .. } => match given {
+                Some(given) => Ok(Some(given.to_owned())),
+                None if required => Err(ApiError::Unprocessable(
+                    "The account_id field is required for the admin scope".into(),
+                )),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// The account a create request acts on (the account_id rule with `required`).
+    pub fn account_for_create(&self, given: Option<&str>) -> ApiResult<String> {
+        self.target_account(given, true)?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("account_id rule gave no account")))
+    }
+}
+
+/// A caller of either scope. Taking it as an argument makes a handler authenticated.
+pub struct Caller(pub Principal);
+
+/// A caller with the admin scope.
+pub struct AdminCaller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        authenticate(parts, state, &[SCOPE_ADMIN, SCOPE_ACCOUNT], BOTH_SCOPES)
+            .await
+            .map(Caller)
+    }
+}
+
+impl FromRequestParts<AppState> for AdminCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        authenticate(parts, state, &[SCOPE_ADMIN], SCOPE_ADMIN)
+            .await
+            .map(AdminCaller)
+    }
+}
+
+async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    allowed: &[&str],
+    scopes: &'static str,
+) -> ApiResult<Principal> {
+    let unauthorized = || ApiError::Unauthorized { scopes };
+    let token = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or_else(unauthorized)?;
+    let claims = state.tokens.verify(token).ok_or_else(unauthorized)?;
+    let principal = match claims.scopes.as_slice() {
+        [scope] if scope == SCOPE_ADMIN => {
+            let (user_id, stamp) = state
+                .store
+                .user_stamp(&claims.sub)
+                .await?
+                .ok_or_else(unauthorized)?;
+            if stamp != claims.stamp {
+                return Err(unauthorized());
+            }
+            Principal::Admin {
+                user_id,
+                username: claims.sub,
+            }
+        }
+        [scope] if scope == SCOPE_ACCOUNT => {
+            let account_id = claims.account_id.ok_or_else(unauthorized)?;
+            let stamp = state
+                .store
+                .account_stamp(&account_id)
+                .await?
+                .ok_or_else(unauthorized)?;
+            if stamp != claims.stamp {
+                return Err(unauthorized());
+            }
+            Principal::Account {
+                account_id,
+                email: claims.sub,
+            }
+        }
+        _ => return Err(unauthorized()),
+    };
+    let scope = match principal {
+        Principal::Admin { .. } => SCOPE_ADMIN,
+        Principal::Account { .. } => SCOPE_ACCOUNT,
+    };
+    if !allowed.contains(&scope) {
+        return Err(ApiError::Forbidden { scopes });
+    }
+    Ok(principal)
+}
+
+// ---- tokens ---------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub account_id: Option<String>,
+    pub iat: i64,
+    pub exp: i64,
+    /// The principal's security stamp when the token was issued; a password change replaces
+    /// the stamp and so revokes the token.
+    pub stamp: String,
+}
+
+/// Signs and verifies access tokens (HS256 only).
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    pub lifetime_seconds: i64,
+}
+
+impl Tokens {
+    pub fn new(secret: &[u8], lifetime_minutes: i64) -> Tokens {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+        Tokens {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            lifetime_seconds: lifetime_minutes * 60,
+        }
+    }
+
+    pub fn issue(&self, claims: &Claims) -> ApiResult<String> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("cannot sign token: {e}")))
+    }
+
+    /// The claims of a genuine, unexpired token signed with HS256 and our secret.
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+}
+
+// ---- passwords ------------------------------------------------------------------------------
+
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longer passwords are refused so that hashing cost stays bounded.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Hashes and verifies passwords on the blocking pool, at most `permits` at a time, so that a
+/// flood of logins cannot take every thread.
+#[derive(Clone)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+    /// A real hash of a random password, verified when a login names nobody, so that such a
+    /// login costs as long as one with a wrong password.
+    dummy_hash: Arc<String>,
+}
+
+impl Passwords {
+    pub async fn new(permits: usize) -> anyhow::Result<Passwords> {
+        let random = uuid::Uuid::new_v4().to_string();
+        let dummy_hash = tokio::task::spawn_blocking(move || hash_password(&random)).await??;
+        Ok(Passwords {
+            permits: Arc::new(Semaphore::new(permits.max(1))),
+            dummy_hash: Arc::new(dummy_hash),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> ApiResult<T> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))
+    }
+
+    pub async fn hash(&self, password: String) -> ApiResult<String> {
+        self.run(move || hash_password(&password))
+            .await?
+            .map_err(ApiError::Internal)
+    }
+
+    /// Whether `password` matches `hash`, and a fresh Argon2id hash to store when `hash` uses
+    /// an older scheme (bcrypt from the seed's deployments).
+    pub async fn verify(&self, password: String, hash: Option<String>) -> ApiResult<Verified> {
+        let dummy = self.dummy_hash.clone();
+        self.run(move || match hash {
+            Some(hash) => verify_password(&password, &hash),
+            None => {
+                let _ = verify_password(&password, &dummy);
+                Verified::No
+            }
+        })
+        .await
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verified {
+    No,
+    Yes,
+    /// Correct, and this Argon2id hash should replace the stored one.
+    YesRehash(String),
+}
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> Verified {
+    if hash.starts_with("$2") {
+        return match bcrypt::verify(password, hash) {
+            Ok(true) => match hash_password(password) {
+                Ok(new_hash) => Verified::YesRehash(new_hash),
+                Err(_) => Verified::Yes,
+            },
+            _ => Verified::No,
+        };
+    }
+    match PasswordHash::new(hash) {
+        Ok(parsed)
+            if Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok() =>
+        {
+            Verified::Yes
+        }
+        _ => Verified::No,
+    }
+}
+
+/// Refuse passwords that are too short, or long enough to make hashing a burden.
+pub fn check_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "Password must be at least {MIN_PASSWORD_CHARS} characters long"
+        ));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(format!(
+            "Password must be at most {MAX_PASSWORD_BYTES} bytes long"
+        ));
+    }
+    Ok(())
+}
+
+// ---- login ----------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// When the token expires (RFC 3339).
+    pub expires: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+/// The scope a login asks for: absent means `account`; several or unknown are refused.
+pub fn parse_scope(scope: Option<&str>) -> ApiResult<&'static str> {
+    let scopes: Vec<&str> = scope.unwrap_or("").split_whitespace().collect();
+    match scopes.as_slice() {
+        [] => Ok(SCOPE_ACCOUNT),
+        [s] if *s == SCOPE_ACCOUNT => Ok(SCOPE_ACCOUNT),
+        [s] if *s == SCOPE_ADMIN => Ok(SCOPE_ADMIN),
+        _ => Err(ApiError::BadRequest(
+            "Exactly one scope must be requested; allowed scopes: admin, account".into(),
+        )),
+    }
+}
+
+/// The OAuth2 password flow: check the credentials and issue a token.
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: String,
+    scope: &'static str,
+) -> ApiResult<TokenResponse> {
+    let admin = scope == SCOPE_ADMIN;
+    let found: Option<Credentials> = if admin {
+        state.store.user_credentials(username).await?
+    } else {
+        state.store.account_credentials(username).await?
+    };
+    let stored_hash = found.as_ref().map(|c| c.hashed_password.clone());
+    let verified = state.passwords.verify(password, stored_hash).await?;
+    let creds = match (found, verified) {
+        (Some(creds), Verified::Yes) => creds,
+        (Some(creds), Verified::YesRehash(new_hash)) => {
+            state
+                .store
+                .upgrade_hash(admin, &creds.id, &creds.hashed_password, &new_hash)
+                .await?;
+            creds
+        }
+        _ => return Err(ApiError::LoginFailed),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let exp = now.unix_timestamp() + state.tokens.lifetime_seconds;
+    let claims = Claims {
+        sub: creds.name,
+        scopes: vec![scope.to_owned()],
+        account_id: (!admin).then_some(creds.id),
+        iat: now.unix_timestamp(),
+        exp,
+        stamp: creds.security_stamp,
+    };
+    let access_token = state.tokens.issue(&claims)?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "bearer".into(),
+        expires: crate::model::format_micros(exp * 1_000_000),
+        expires_in: state.tokens.lifetime_seconds,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argon2_round_trip() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert_eq!(verify_password("correct horse", &hash), Verified::Yes);
+        assert_eq!(verify_password("wrong horse", &hash), Verified::No);
+    }
+
+    #[test]
+    fn bcrypt_hashes_verify_and_are_upgraded() {
+        let hash = bcrypt::hash("seedpassword", 4).unwrap();
+        match verify_password("seedpassword", &hash) {
+            Verified::YesRehash(new) => assert!(new.starts_with("$argon2id$")),
+            other => panic!("expected a rehash, got {other:?}"),
+        }
+        assert_eq!(verify_password("other", &hash), Verified::No);
+        assert_eq!(verify_password("x", "not a hash"), Verified::No);
+    }
+
+    #[test]
+    fn scopes_parse() {
+        assert_eq!(parse_scope(None).unwrap(), SCOPE_ACCOUNT);
+        assert_eq!(parse_scope(Some("admin")).unwrap(), SCOPE_ADMIN);
+        assert!(parse_scope(Some("admin account")).is_err());
+        assert!(parse_scope(Some("root")).is_err());
+    }
+
+    #[test]
+    fn tokens_reject_other_algorithms_and_secrets() {
+        let tokens = Tokens::new(&[7u8; 32], 30);
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let claims = Claims {
+            sub: "a".into(),
+            scopes: vec!["admin".into()],
+            account_id: None,
+            iat: now,
+            exp: now + 60,
+            stamp: "s".into(),
+        };
+        let token = tokens.issue(&claims).unwrap();
+        assert!(tokens.verify(&token).is_some());
+        let other = Tokens::new(&[8u8; 32], 30);
+        assert!(other.verify(&token).is_none());
+        let hs512 = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS512),
+            &claims,
+            &EncodingKey::from_secret(&[7u8; 32]),
+        )
+        .unwrap();
+        assert!(tokens.verify(&hs512).is_none());
+    }
+}

@@ -1,0 +1,304 @@
+//! Configuration: command-line flags, `TAGMARK_*` environment variables and an optional TOML
+//! file, in that order of precedence, resolved once into a [`Config`].
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://tagmark.db";
+pub const DEFAULT_TOKEN_MINUTES: i64 = 30;
+pub const MIN_SECRET_BYTES: usize = 32;
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Parser)]
+#[command(name = "tagmark", version, about = "A multi-account bookmark service")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP server.
+    Serve,
+    /// Manage admin users.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin user; the password is asked for, or read from standard input.
+    Add { username: String },
+    /// Change an admin user's password; earlier tokens of that admin stop working.
+    Passwd { username: String },
+}
+
+/// Every setting, as given by flags or environment; unset values fall back to the TOML file.
+#[derive(Debug, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// TOML configuration file.
+    #[arg(long, env = "TAGMARK_CONFIG", global = true)]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8000].
+    #[arg(long, env = "TAGMARK_BIND", global = true)]
+    pub bind: Option<String>,
+    /// Database URL: sqlite://FILE, mysql://…, mariadb://…, postgres://… [default: sqlite://tagmark.db].
+    #[arg(long, env = "TAGMARK_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Token signing secret, at least 32 bytes; generated and kept in the database when unset.
+    #[arg(
+        long,
+        env = "TAGMARK_SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+    /// Lifetime of an access token in minutes [default: 30].
+    #[arg(long, env = "TAGMARK_TOKEN_MINUTES", global = true)]
+    pub token_minutes: Option<i64>,
+    /// Allowed CORS origins, comma separated [default: none].
+    #[arg(
+        long,
+        env = "TAGMARK_CORS_ORIGINS",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub cors_origins: Option<Vec<String>>,
+    /// Path prefix under which a reverse proxy serves the API, e.g. /api.
+    #[arg(long, env = "TAGMARK_ROOT_PATH", global = true)]
+    pub root_path: Option<String>,
+    /// PEM certificate chain for native HTTPS.
+    #[arg(long, env = "TAGMARK_TLS_CERT", global = true)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for native HTTPS.
+    #[arg(long, env = "TAGMARK_TLS_KEY", global = true)]
+    pub tls_key: Option<PathBuf>,
+    /// Admin created at start if it does not exist (with TAGMARK_ADMIN_PASSWORD).
+    #[arg(long, env = "TAGMARK_ADMIN_USERNAME", global = true)]
+    pub admin_username: Option<String>,
+    /// Password of the bootstrap admin.
+    #[arg(
+        long,
+        env = "TAGMARK_ADMIN_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+    /// Largest number of database connections [default: 16].
+    #[arg(long, env = "TAGMARK_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
+    /// Seconds to wait for a database connection before answering 503 [default: 5].
+    #[arg(long, env = "TAGMARK_DB_TIMEOUT_SECONDS", global = true)]
+    pub db_timeout_seconds: Option<u64>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "TAGMARK_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+}
+
+impl Settings {
+    /// Fill every unset value from `other` (lower precedence).
+    fn or(self, other: Settings) -> Settings {
+        Settings {
+            config: self.config.or(other.config),
+            bind: self.bind.or(other.bind),
+            database_url: self.database_url.or(other.database_url),
+            secret_key: self.secret_key.or(other.secret_key),
+            token_minutes: self.token_minutes.or(other.token_minutes),
+            cors_origins: self.cors_origins.or(other.cors_origins),
+            root_path: self.root_path.or(other.root_path),
+            tls_cert: self.tls_cert.or(other.tls_cert),
+            tls_key: self.tls_key.or(other.tls_key),
+            admin_username: self.admin_username.or(other.admin_username),
+            admin_password: self.admin_password.or(other.admin_password),
+            db_max_connections: self.db_max_connections.or(other.db_max_connections),
+            db_timeout_seconds: self.db_timeout_seconds.or(other.db_timeout_seconds),
+            log_format: self.log_format.or(other.log_format),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The resolved configuration the application is built from.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    pub database_url: String,
+    pub secret_key: Option<SecretString>,
+    pub token_minutes: i64,
+    pub cors_origins: Vec<String>,
+    /// Empty, or a prefix such as `/api` without a trailing slash.
+    pub root_path: String,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub admin: Option<(String, SecretString)>,
+    pub db_max_connections: u32,
+    pub db_timeout_seconds: u64,
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: DEFAULT_BIND.to_owned(),
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            secret_key: None,
+            token_minutes: DEFAULT_TOKEN_MINUTES,
+            cors_origins: Vec::new(),
+            root_path: String::new(),
+            tls: None,
+            admin: None,
+            db_max_connections: 16,
+            db_timeout_seconds: 5,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl Config {
+    /// Resolve flags and environment (already merged by clap) with the TOML file they name.
+    pub fn load(settings: Settings) -> anyhow::Result<Config> {
+        let file = match &settings.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read configuration file {}", path.display())
+                })?;
+                toml::from_str::<Settings>(&text)
+                    .with_context(|| format!("invalid configuration file {}", path.display()))?
+            }
+            None => Settings::default(),
+        };
+        Config::from_settings(settings.or(file))
+    }
+
+    pub fn from_settings(s: Settings) -> anyhow::Result<Config> {
+        let defaults = Config::default();
+        let secret_key = match s.secret_key.filter(|k| !k.is_empty()) {
+            Some(key) if key.len() < MIN_SECRET_BYTES => bail!(
+                "TAGMARK_SECRET_KEY is {} bytes long; it must be at least {MIN_SECRET_BYTES} bytes \
+                 (or leave it unset to have one generated and kept in the database)",
+                key.len()
+            ),
+            other => other.map(SecretString::from),
+        };
+        let token_minutes = s.token_minutes.unwrap_or(defaults.token_minutes);
+        if !(1..=60 * 24 * 365).contains(&token_minutes) {
+            bail!("TAGMARK_TOKEN_MINUTES must be between 1 and 525600, not {token_minutes}");
+        }
+        let tls = match (s.tls_cert, s.tls_key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => bail!("TAGMARK_TLS_CERT and TAGMARK_TLS_KEY must be given together"),
+        };
+        let admin = match (s.admin_username, s.admin_password) {
+            (Some(user), Some(password)) if !user.is_empty() => {
+                Some((user, SecretString::from(password)))
+            }
+            (None, None) => None,
+            _ => bail!("TAGMARK_ADMIN_USERNAME and TAGMARK_ADMIN_PASSWORD must be given together"),
+        };
+        let log_format = match s.log_format.as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("TAGMARK_LOG_FORMAT must be text or json, not {other:?}"),
+        };
+        let db_max_connections = s.db_max_connections.unwrap_or(defaults.db_max_connections);
+        if db_max_connections == 0 {
+            bail!("TAGMARK_DB_MAX_CONNECTIONS must be at least 1");
+        }
+        Ok(Config {
+            bind: s.bind.unwrap_or(defaults.bind),
+            database_url: s.database_url.unwrap_or(defaults.database_url),
+            secret_key,
+            token_minutes,
+            cors_origins: s
+                .cors_origins
+                .unwrap_or_default()
+                .into_iter()
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            root_path: normalize_root_path(s.root_path.as_deref().unwrap_or(""))?,
+            tls,
+            admin,
+            db_max_connections,
+            db_timeout_seconds: s.db_timeout_seconds.unwrap_or(defaults.db_timeout_seconds),
+            log_format,
+        })
+    }
+
+    pub fn secret_bytes(&self) -> Option<Vec<u8>> {
+        self.secret_key
+            .as_ref()
+            .map(|k| k.expose_secret().as_bytes().to_vec())
+    }
+}
+
+/// `"/api/"` → `"/api"`, `"/"` or `""` → `""`; anything not starting with `/` is refused.
+fn normalize_root_path(raw: &str) -> anyhow::Result<String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    if !trimmed.starts_with('/') || trimmed.contains(['?', '#', ' ']) {
+        bail!("TAGMARK_ROOT_PATH must be a path starting with '/', such as /api; got {raw:?}");
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_path_is_normalized() {
+        assert_eq!(normalize_root_path("/api/").unwrap(), "/api");
+        assert_eq!(normalize_root_path("/").unwrap(), "");
+        assert!(normalize_root_path("api").is_err());
+    }
+
+    #[test]
+    fn short_secret_is_refused() {
+        let settings = Settings {
+            secret_key: Some("too short".into()),
+            ..Settings::default()
+        };
+        let err = Config::from_settings(settings).unwrap_err().to_string();
+        assert!(err.contains("at least 32 bytes"), "{err}");
+        assert!(
+            !err.contains("too short"),
+            "the secret must not be echoed: {err}"
+        );
+    }
+
+    #[test]
+    fn flags_win_over_file() {
+        let flags = Settings {
+            bind: Some("0.0.0.0:1".into()),
+            ..Settings::default()
+        };
+        let file: Settings = toml::from_str(
+            "bind = \"1.2.3.4:5\"\ntoken_minutes = 7\ncors_origins = [\"https://a.example/\"]",
+        )
+        .unwrap();
+        let config = Config::from_settings(flags.or(file)).unwrap();
+        assert_eq!(config.bind, "0.0.0.0:1");
+        assert_eq!(config.token_minutes, 7);
+        assert_eq!(config.cors_origins, vec!["https://a.example".to_owned()]);
+    }
+}

@@ -1,0 +1,139 @@
+//! The one error type of the service and how each variant is answered over HTTP.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// One entry of a FastAPI-style request validation error (`{"detail": [ ... ]}`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FieldError {
+    pub loc: Vec<Value>,
+    pub msg: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl FieldError {
+    pub fn new(loc: Vec<Value>, msg: impl Into<String>, kind: impl Into<String>) -> Self {
+        Self {
+            loc,
+            msg: msg.into(),
+            kind: kind.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 with a message.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401 for a request without valid credentials; carries the scopes for `WWW-Authenticate`.
+    #[error("Could not validate credentials")]
+    Unauthorized { scopes: &'static str },
+    /// 401 for a failed login.
+    #[error("Incorrect username or password")]
+    LoginFailed,
+    /// 403: a valid token whose scope the endpoint does not allow.
+    #[error("Not enough permissions")]
+    Forbidden { scopes: &'static str },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Request body is larger than the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422 with a business-rule message.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 422 with FastAPI's list of field errors.
+    #[error("request validation failed")]
+    Validation(Vec<FieldError>),
+    /// 503: the database cannot be reached right now.
+    #[error("Service temporarily unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Database(sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(error = %err, "database unavailable");
+                ApiError::Unavailable
+            }
+            other => ApiError::Database(other),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn validation(loc: Vec<Value>, msg: impl Into<String>, kind: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(loc, msg, kind)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } | ApiError::LoginFailed => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(_) | ApiError::Validation(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// True when a database error is a unique-constraint violation: the one place that knows how.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = match &self {
+            ApiError::Validation(errors) => json!({ "detail": errors }),
+            ApiError::Database(err) => {
+                tracing::error!(error = %err, "database error");
+                json!({ "detail": "Internal server error" })
+            }
+            ApiError::Internal(err) => {
+                tracing::error!(error = format!("{err:#}"), "internal error");
+                json!({ "detail": "Internal server error" })
+            }
+            other => json!({ "detail": other.to_string() }),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        let challenge = match &self {
+            ApiError::Unauthorized { scopes } | ApiError::Forbidden { scopes } => {
+                Some(format!("Bearer scope=\"{scopes}\""))
+            }
+            ApiError::LoginFailed => Some("Bearer".to_owned()),
+            _ => None,
+        };
+        if let Some(value) = challenge.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,16 @@
+//! tagmark: a multi-account bookmark service. The binary is a thin shell around this library,
+//! so that tests and tools build the same application.
+
+pub mod admin;
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod openapi;
+pub mod store;
+pub mod validate;
+
+pub use app::Application;
+pub use config::Config;

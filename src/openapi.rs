@@ -1,0 +1,51 @@
+//! The OpenAPI 3.1 document: every endpoint, with the OAuth2 password scheme and its scopes.
+
+use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
+use utoipa::openapi::server::Server;
+use utoipa::OpenApi;
+
+use crate::api::{accounts, extract, links, taglinks, tags, token};
+use crate::auth::TokenResponse;
+use crate::model::{Account, Deleted, Link, Tag, TagLink};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "tagmark", description = "A multi-account bookmark service: links organised with tags."),
+    paths(
+        links::get_link, links::list_links, links::post_link, links::delete_link,
+        tags::get_tag, tags::list_tags, tags::post_tag, tags::delete_tag,
+        taglinks::list_taglinks, taglinks::post_taglink, taglinks::delete_taglinks,
+        accounts::post_account, accounts::list_accounts, accounts::get_account, accounts::delete_account,
+        token::post_token, crate::api::health,
+    ),
+    components(schemas(Link, Tag, TagLink, Account, Deleted, TokenResponse, extract::ErrorDetail,
+        links::PostLink, tags::PostTag, taglinks::PostTagLink, accounts::PostAccount, token::LoginForm)),
+    tags(
+        (name = "links", description = "Bookmarked URLs"),
+        (name = "tags", description = "Tags, unique per account regardless of case"),
+        (name = "taglinks", description = "Which tags a link carries"),
+        (name = "accounts", description = "Accounts (admin), or the caller's own"),
+        (name = "auth", description = "OAuth2 password flow"),
+        (name = "meta", description = "Operations"),
+    )
+)]
+struct ApiDoc;
+
+/// The document as served, for a server mounted under `root_path` (may be empty).
+pub fn document(root_path: &str) -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let token_url = format!("{root_path}/token/");
+    let flow = Flow::Password(Password::new(
+        token_url,
+        Scopes::from_iter([
+            ("admin", "All API actions on every account"),
+            ("account", "API actions on the caller's own account"),
+        ]),
+    ));
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::new([flow])));
+    if !root_path.is_empty() {
+        doc.servers = Some(vec![Server::new(root_path)]);
+    }
+    doc
+}

@@ -1,0 +1,798 @@
+//! Persistence: the pool, the migrations of each engine, and every query. Every query that
+//! touches account data takes the account it is scoped to; `None` means the admin's view.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
+use sqlx::query::{Query, QueryAs};
+use sqlx::{Any, AnyPool, Executor, FromRow, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::error::{is_unique_violation, ApiError, ApiResult};
+use crate::model::{new_id, now_micros, Account, Credentials, Link, Page, Tag, TagLink};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    MySql,
+    Postgres,
+}
+
+impl Engine {
+    /// The engine a URL names, and the URL as the driver wants it. Unknown schemes are errors,
+    /// so a typo never creates a new empty database somewhere.
+    pub fn from_url(url: &str) -> anyhow::Result<(Engine, String)> {
+        let Some((scheme, rest)) = url.split_once(':') else {
+            bail!("database URL {url:?} has no scheme; use sqlite://, mysql://, mariadb:// or postgres://");
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => {
+                // Create the file on first start.
+                let url = if rest.contains("mode=") || rest.contains(":memory:") {
+                    url.to_owned()
+                } else if rest.contains('?') {
+                    format!("{url}&mode=rwc")
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                Ok((Engine::Sqlite, url))
+            }
+            "mysql" | "mariadb" => Ok((Engine::MySql, format!("mysql:{rest}"))),
+            "postgres" | "postgresql" => Ok((Engine::Postgres, format!("postgres:{rest}"))),
+            other => bail!(
+                "unsupported database URL scheme {other:?}; use sqlite://, mysql://, mariadb:// or postgres://"
+            ),
+        }
+    }
+}
+
+/// Arguments collected while a query is assembled.
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A query assembled from fragments, with `?` placeholders rewritten for the engine at the end.
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    fn new(text: &str) -> Self {
+        Sql {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+    fn push(&mut self, fragment: &str) -> &mut Self {
+        self.text.push_str(fragment);
+        self
+    }
+    fn text(&mut self, value: impl Into<String>) -> &mut Self {
+        self.args.push(Arg::Text(value.into()));
+        self
+    }
+    fn int(&mut self, value: i64) -> &mut Self {
+        self.args.push(Arg::Int(value));
+        self
+    }
+    /// `AND <column> = ?` when `value` is given.
+    fn and_eq(&mut self, column: &str, value: Option<&str>) -> &mut Self {
+        if let Some(value) = value {
+            self.push(" AND ").push(column).push(" = ?").text(value);
+        }
+        self
+    }
+    fn page(&mut self, page: Page) -> &mut Self {
+        self.push(" LIMIT ? OFFSET ?")
+            .int(page.limit)
+            .int(page.offset)
+    }
+}
+
+fn bind_as<'q, O>(
+    mut q: QueryAs<'q, Any, O, AnyArguments<'q>>,
+    args: Vec<Arg>,
+) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
+    for arg in args {
+        q = match arg {
+            Arg::Text(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+        };
+    }
+    q
+}
+
+fn bind<'q>(
+    mut q: Query<'q, Any, AnyArguments<'q>>,
+    args: Vec<Arg>,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    for arg in args {
+        q = match arg {
+            Arg::Text(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+        };
+    }
+    q
+}
+
+/// A write transaction. On SQLite it also holds the process's single-writer lock, so writers
+/// queue in order instead of failing with `SQLITE_BUSY`.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> ApiResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    engine: Engine,
+    writer: Option<Arc<Mutex<()>>>,
+}
+
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+const ACCOUNT_COLUMNS: &str = "account_id, email, created_at";
+const LINK_COLUMNS: &str = "l.link_id, l.link, l.account_id, l.created_at";
+const TAG_COLUMNS: &str = "tag_id, tag, account_id, created_at";
+
+impl Store {
+    /// Connect, and bring the schema up to date.
+    pub async fn connect(url: &str, settings: PoolSettings) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (engine, url) = Engine::from_url(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    match engine {
+                        Engine::Sqlite => {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                            )
+                            .await?;
+                        }
+                        Engine::MySql => {
+                            conn.execute("SET NAMES utf8mb4 COLLATE utf8mb4_bin")
+                                .await?;
+                        }
+                        Engine::Postgres => {}
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .with_context(|| format!("cannot open the {engine:?} database"))?;
+        let migrator = match engine {
+            Engine::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Engine::MySql => sqlx::migrate!("migrations/mysql"),
+            Engine::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        migrator
+            .run(&pool)
+            .await
+            .context("cannot migrate the database")?;
+        Ok(Store {
+            pool,
+            engine,
+            writer: (engine == Engine::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The SQL text for this engine: PostgreSQL numbers its placeholders.
+    fn sql<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.engine != Engine::Postgres {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut n = 0;
+        for c in text.chars() {
+            if c == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(c);
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    /// `INSERT` that silently does nothing when a unique key already holds the row.
+    fn insert_ignore(&self, table_columns_values: &str) -> String {
+        match self.engine {
+            Engine::MySql => format!("INSERT IGNORE INTO {table_columns_values}"),
+            _ => format!("INSERT INTO {table_columns_values} ON CONFLICT DO NOTHING"),
+        }
+    }
+
+    pub async fn begin(&self) -> ApiResult<WriteTx> {
+        let writer = match &self.writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx {
+            tx,
+            _writer: writer,
+        })
+    }
+
+    async fn fetch_all<T>(&self, sql: Sql) -> ApiResult<Vec<T>>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        let text = self.sql(&sql.text);
+        Ok(bind_as(sqlx::query_as::<_, T>(&text), sql.args)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn fetch_optional<T>(&self, sql: Sql) -> ApiResult<Option<T>>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        let text = self.sql(&sql.text);
+        Ok(bind_as(sqlx::query_as::<_, T>(&text), sql.args)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn tx_fetch_optional<T>(&self, tx: &mut WriteTx, sql: Sql) -> ApiResult<Option<T>>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        let text = self.sql(&sql.text);
+        Ok(bind_as(sqlx::query_as::<_, T>(&text), sql.args)
+            .fetch_optional(&mut *tx.tx)
+            .await?)
+    }
+
+    async fn tx_execute(&self, tx: &mut WriteTx, sql: Sql) -> Result<u64, sqlx::Error> {
+        let text = self.sql(&sql.text);
+        Ok(bind(sqlx::query(&text), sql.args)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected())
+    }
+
+    async fn execute(&self, sql: Sql) -> Result<u64, sqlx::Error> {
+        let text = self.sql(&sql.text);
+        Ok(bind(sqlx::query(&text), sql.args)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// Ping the database.
+    pub async fn health(&self) -> ApiResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    // ---- settings ---------------------------------------------------------------------------
+
+    /// The stored value of `name`, storing `value` first if there is none. Safe when several
+    /// servers start at once: the first insert wins and everybody reads that one.
+    pub async fn setting_or_init(&self, name: &str, value: &str) -> ApiResult<String> {
+        let mut insert = Sql::new(&self.insert_ignore("settings (name, value) VALUES (?, ?)"));
+        insert.text(name).text(value);
+        self.execute(insert).await?;
+        let mut select = Sql::new("SELECT value FROM settings WHERE name = ?");
+        select.text(name);
+        let row: Option<(String,)> = self.fetch_optional(select).await?;
+        row.map(|(v,)| v)
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("setting {name} vanished")))
+    }
+
+    // ---- principals -------------------------------------------------------------------------
+
+    pub async fn user_credentials(&self, username: &str) -> ApiResult<Option<Credentials>> {
+        let mut sql = Sql::new(
+            "SELECT user_id AS id, username AS name, hashed_password, security_stamp \
+             FROM users WHERE username = ?",
+        );
+        sql.text(username);
+        self.fetch_optional(sql).await
+    }
+
+    pub async fn account_credentials(&self, email: &str) -> ApiResult<Option<Credentials>> {
+        let mut sql = Sql::new(
+            "SELECT account_id AS id, email AS name, hashed_password, security_stamp \
+             FROM accounts WHERE email_key = ?",
+        );
+        sql.text(email_key(email));
+        self.fetch_optional(sql).await
+    }
+
+    /// The security stamp of an account, if the account exists.
+    pub async fn account_stamp(&self, account_id: &str) -> ApiResult<Option<String>> {
+        let mut sql = Sql::new("SELECT security_stamp FROM accounts WHERE account_id = ?");
+        sql.text(account_id);
+        Ok(self.fetch_optional::<(String,)>(sql).await?.map(|(s,)| s))
+    }
+
+    /// The id and security stamp of an admin user, if it exists.
+    pub async fn user_stamp(&self, username: &str) -> ApiResult<Option<(String, String)>> {
+        let mut sql = Sql::new("SELECT user_id, security_stamp FROM users WHERE username = ?");
+        sql.text(username);
+        self.fetch_optional(sql).await
+    }
+
+    /// Replace a password hash without changing the stamp (a rehash after login), only if the
+    /// stored hash is still the one that was verified.
+    pub async fn upgrade_hash(
+        &self,
+        admin: bool,
+        id: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> ApiResult<()> {
+        let text = if admin {
+            "UPDATE users SET hashed_password = ? WHERE user_id = ? AND hashed_password = ?"
+        } else {
+            "UPDATE accounts SET hashed_password = ? WHERE account_id = ? AND hashed_password = ?"
+        };
+        let mut sql = Sql::new(text);
+        sql.text(new_hash).text(id).text(old_hash);
+        self.execute(sql).await?;
+        Ok(())
+    }
+
+    /// Create an admin user; `false` if the username is taken.
+    pub async fn create_user(&self, username: &str, hash: &str) -> ApiResult<bool> {
+        let mut sql = Sql::new(&self.insert_ignore(
+            "users (user_id, username, hashed_password, security_stamp, created_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        ));
+        sql.text(new_id())
+            .text(username)
+            .text(hash)
+            .text(new_stamp())
+            .int(now_micros());
+        Ok(self.execute(sql).await? == 1)
+    }
+
+    /// Set an admin's password and a new stamp, revoking its tokens; `false` if no such admin.
+    pub async fn set_user_password(&self, username: &str, hash: &str) -> ApiResult<bool> {
+        let mut sql =
+            Sql::new("UPDATE users SET hashed_password = ?, security_stamp = ? WHERE username = ?");
+        sql.text(hash).text(new_stamp()).text(username);
+        Ok(self.execute(sql).await? == 1)
+    }
+
+    // ---- accounts ---------------------------------------------------------------------------
+
+    pub async fn create_account(&self, email: &str, hash: &str) -> ApiResult<Account> {
+        let account = Account {
+            account_id: new_id(),
+            email: email.to_owned(),
+            created_at: now_micros(),
+        };
+        let mut sql = Sql::new(
+            "INSERT INTO accounts (account_id, email, email_key, hashed_password, security_stamp, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        );
+        sql.text(&account.account_id)
+            .text(email)
+            .text(email_key(email))
+            .text(hash)
+            .text(new_stamp())
+            .int(account.created_at);
+        match self.execute(sql).await {
+            Ok(_) => Ok(account),
+            Err(e) if is_unique_violation(&e) => Err(ApiError::Conflict(format!(
+                "An account with email '{email}' already exists"
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_account(&self, account_id: &str) -> ApiResult<Option<Account>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = ?"
+        ));
+        sql.text(account_id);
+        self.fetch_optional(sql).await
+    }
+
+    pub async fn list_accounts(
+        &self,
+        only: Option<&str>,
+        email: Option<&str>,
+        page: Page,
+    ) -> ApiResult<Vec<Account>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE 1 = 1"
+        ));
+        sql.and_eq("account_id", only)
+            .and_eq("email_key", email.map(email_key).as_deref())
+            .push(" ORDER BY created_at, account_id")
+            .page(page);
+        self.fetch_all(sql).await
+    }
+
+    /// Delete an account with all its tag-links, links and tags, in one transaction.
+    pub async fn delete_account(&self, account_id: &str) -> ApiResult<Option<Account>> {
+        let mut tx = self.begin().await?;
+        let mut select = Sql::new(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = ?"
+        ));
+        select.text(account_id);
+        let Some(account) = self.tx_fetch_optional::<Account>(&mut tx, select).await? else {
+            return Ok(None);
+        };
+        for table in ["taglinks", "links", "tags", "accounts"] {
+            let mut delete = Sql::new(&format!("DELETE FROM {table} WHERE account_id = ?"));
+            delete.text(account_id);
+            self.tx_execute(&mut tx, delete).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(account))
+    }
+
+    async fn require_account(&self, tx: &mut WriteTx, account_id: &str) -> ApiResult<()> {
+        let mut sql = Sql::new("SELECT account_id FROM accounts WHERE account_id = ?");
+        sql.text(account_id);
+        match self.tx_fetch_optional::<(String,)>(tx, sql).await? {
+            Some(_) => Ok(()),
+            None => Err(account_not_found(account_id)),
+        }
+    }
+
+    // ---- tags -------------------------------------------------------------------------------
+
+    pub async fn get_tag(&self, account: Option<&str>, tag_id: &str) -> ApiResult<Option<Tag>> {
+        let mut sql = Sql::new(&format!("SELECT {TAG_COLUMNS} FROM tags WHERE tag_id = ?"));
+        sql.text(tag_id).and_eq("account_id", account);
+        self.fetch_optional(sql).await
+    }
+
+    pub async fn list_tags(
+        &self,
+        account: Option<&str>,
+        name: Option<&str>,
+        page: Page,
+    ) -> ApiResult<Vec<Tag>> {
+        let mut sql = Sql::new(&format!("SELECT {TAG_COLUMNS} FROM tags WHERE 1 = 1"));
+        sql.and_eq("account_id", account)
+            .and_eq("tag_key", name.map(tag_key).as_deref())
+            .push(" ORDER BY created_at, tag_id")
+            .page(page);
+        self.fetch_all(sql).await
+    }
+
+    /// The account's tag of that name (compared case-insensitively), created if missing.
+    pub async fn create_tag(&self, account_id: &str, name: &str) -> ApiResult<Tag> {
+        let mut tx = self.begin().await?;
+        self.require_account(&mut tx, account_id).await?;
+        let tag = self
+            .tag_by_name_or_create(&mut tx, account_id, name)
+            .await?;
+        tx.commit().await?;
+        Ok(tag)
+    }
+
+    async fn tag_by_name_or_create(
+        &self,
+        tx: &mut WriteTx,
+        account_id: &str,
+        name: &str,
+    ) -> ApiResult<Tag> {
+        let key = tag_key(name);
+        let mut insert = Sql::new(&self.insert_ignore(
+            "tags (tag_id, tag, tag_key, account_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        ));
+        insert
+            .text(new_id())
+            .text(name)
+            .text(&key)
+            .text(account_id)
+            .int(now_micros());
+        self.tx_execute(tx, insert).await?;
+        let mut select = Sql::new(&format!(
+            "SELECT {TAG_COLUMNS} FROM tags WHERE account_id = ? AND tag_key = ?"
+        ));
+        select.text(account_id).text(key);
+        self.tx_fetch_optional(tx, select)
+            .await?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("tag vanished after insert")))
+    }
+
+    /// Delete a tag and its tag-links; the links stay.
+    pub async fn delete_tag(&self, account: Option<&str>, tag_id: &str) -> ApiResult<Option<Tag>> {
+        let mut tx = self.begin().await?;
+        let mut select = Sql::new(&format!("SELECT {TAG_COLUMNS} FROM tags WHERE tag_id = ?"));
+        select.text(tag_id).and_eq("account_id", account);
+        let Some(tag) = self.tx_fetch_optional::<Tag>(&mut tx, select).await? else {
+            return Ok(None);
+        };
+        for text in [
+            "DELETE FROM taglinks WHERE tag_id = ?",
+            "DELETE FROM tags WHERE tag_id = ?",
+        ] {
+            let mut delete = Sql::new(text);
+            delete.text(tag_id);
+            self.tx_execute(&mut tx, delete).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(tag))
+    }
+
+    // ---- links ------------------------------------------------------------------------------
+
+    pub async fn get_link(&self, account: Option<&str>, link_id: &str) -> ApiResult<Option<Link>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {LINK_COLUMNS} FROM links l WHERE l.link_id = ?"
+        ));
+        sql.text(link_id).and_eq("l.account_id", account);
+        self.fetch_optional(sql).await
+    }
+
+    pub async fn list_links(
+        &self,
+        account: Option<&str>,
+        tag_id: Option<&str>,
+        tag_name: Option<&str>,
+        page: Page,
+    ) -> ApiResult<Vec<Link>> {
+        let mut sql = Sql::new(&format!("SELECT {LINK_COLUMNS} FROM links l WHERE 1 = 1"));
+        sql.and_eq("l.account_id", account);
+        if let Some(tag_id) = tag_id {
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM taglinks tl WHERE tl.link_id = l.link_id AND tl.tag_id = ?)",
+            )
+            .text(tag_id);
+        }
+        if let Some(name) = tag_name {
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM taglinks tl JOIN tags t ON t.tag_id = tl.tag_id \
+                 WHERE tl.link_id = l.link_id AND t.account_id = l.account_id AND t.tag_key = ?)",
+            )
+            .text(tag_key(name));
+        }
+        sql.push(" ORDER BY l.created_at, l.link_id").page(page);
+        self.fetch_all(sql).await
+    }
+
+    /// Create a link with its tag (an existing one by id, or one by name created if missing)
+    /// and the tag-link between them, in one transaction.
+    pub async fn create_link(
+        &self,
+        account_id: &str,
+        url: &str,
+        tag: TagRef<'_>,
+    ) -> ApiResult<Link> {
+        let mut tx = self.begin().await?;
+        self.require_account(&mut tx, account_id).await?;
+        let tag_id = match tag {
+            TagRef::Id(tag_id) => {
+                let mut select =
+                    Sql::new("SELECT tag_id FROM tags WHERE tag_id = ? AND account_id = ?");
+                select.text(tag_id).text(account_id);
+                match self.tx_fetch_optional::<(String,)>(&mut tx, select).await? {
+                    Some((id,)) => id,
+                    None => return Err(ApiError::NotFound("Tag not found".into())),
+                }
+            }
+            TagRef::Name(name) => {
+                self.tag_by_name_or_create(&mut tx, account_id, name)
+                    .await?
+                    .tag_id
+            }
+        };
+        let link = Link {
+            link_id: new_id(),
+            link: url.to_owned(),
+            account_id: account_id.to_owned(),
+            created_at: now_micros(),
+        };
+        let mut insert = Sql::new(
+            "INSERT INTO links (link_id, link, account_id, created_at) VALUES (?, ?, ?, ?)",
+        );
+        insert
+            .text(&link.link_id)
+            .text(&link.link)
+            .text(account_id)
+            .int(link.created_at);
+        self.tx_execute(&mut tx, insert).await?;
+        self.insert_taglink(&mut tx, account_id, &tag_id, &link.link_id)
+            .await?;
+        tx.commit().await?;
+        Ok(link)
+    }
+
+    /// Delete a link and its tag-links.
+    pub async fn delete_link(
+        &self,
+        account: Option<&str>,
+        link_id: &str,
+    ) -> ApiResult<Option<Link>> {
+        let mut tx = self.begin().await?;
+        let mut select = Sql::new(&format!(
+            "SELECT {LINK_COLUMNS} FROM links l WHERE l.link_id = ?"
+        ));
+        select.text(link_id).and_eq("l.account_id", account);
+        let Some(link) = self.tx_fetch_optional::<Link>(&mut tx, select).await? else {
+            return Ok(None);
+        };
+        for text in [
+            "DELETE FROM taglinks WHERE link_id = ?",
+            "DELETE FROM links WHERE link_id = ?",
+        ] {
+            let mut delete = Sql::new(text);
+            delete.text(link_id);
+            self.tx_execute(&mut tx, delete).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(link))
+    }
+
+    // ---- tag-links --------------------------------------------------------------------------
+
+    async fn insert_taglink(
+        &self,
+        tx: &mut WriteTx,
+        account_id: &str,
+        tag_id: &str,
+        link_id: &str,
+    ) -> ApiResult<()> {
+        let mut insert = Sql::new(&self.insert_ignore(
+            "taglinks (tag_id, link_id, account_id, created_at) VALUES (?, ?, ?, ?)",
+        ));
+        insert
+            .text(tag_id)
+            .text(link_id)
+            .text(account_id)
+            .int(now_micros());
+        self.tx_execute(tx, insert).await?;
+        Ok(())
+    }
+
+    /// Link an existing tag to an existing link, both of `account_id`; repeating it is fine.
+    pub async fn create_taglink(
+        &self,
+        account_id: &str,
+        tag_id: &str,
+        link_id: &str,
+    ) -> ApiResult<TagLink> {
+        let mut tx = self.begin().await?;
+        self.require_account(&mut tx, account_id).await?;
+        let mut tag = Sql::new("SELECT tag_id FROM tags WHERE tag_id = ? AND account_id = ?");
+        tag.text(tag_id).text(account_id);
+        if self
+            .tx_fetch_optional::<(String,)>(&mut tx, tag)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::NotFound("Tag not found".into()));
+        }
+        let mut link = Sql::new("SELECT link_id FROM links WHERE link_id = ? AND account_id = ?");
+        link.text(link_id).text(account_id);
+        if self
+            .tx_fetch_optional::<(String,)>(&mut tx, link)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::NotFound("Link not found".into()));
+        }
+        self.insert_taglink(&mut tx, account_id, tag_id, link_id)
+            .await?;
+        tx.commit().await?;
+        Ok(TagLink {
+            tag_id: tag_id.to_owned(),
+            link_id: link_id.to_owned(),
+            account_id: account_id.to_owned(),
+        })
+    }
+
+    pub async fn list_taglinks(
+        &self,
+        account: Option<&str>,
+        tag_id: Option<&str>,
+        link_id: Option<&str>,
+        page: Page,
+    ) -> ApiResult<Vec<TagLink>> {
+        let mut sql = Sql::new("SELECT tag_id, link_id, account_id FROM taglinks WHERE 1 = 1");
+        sql.and_eq("account_id", account)
+            .and_eq("tag_id", tag_id)
+            .and_eq("link_id", link_id)
+            .push(" ORDER BY created_at, tag_id, link_id")
+            .page(page);
+        self.fetch_all(sql).await
+    }
+
+    pub async fn delete_taglinks(
+        &self,
+        account: Option<&str>,
+        tag_id: Option<&str>,
+        link_id: Option<&str>,
+    ) -> ApiResult<u64> {
+        let mut tx = self.begin().await?;
+        let mut sql = Sql::new("DELETE FROM taglinks WHERE 1 = 1");
+        sql.and_eq("account_id", account)
+            .and_eq("tag_id", tag_id)
+            .and_eq("link_id", link_id);
+        let deleted = self.tx_execute(&mut tx, sql).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+}
+
+/// How a new link names its tag.
+#[derive(Debug, Clone, Copy)]
+pub enum TagRef<'a> {
+    Id(&'a str),
+    Name(&'a str),
+}
+
+pub fn account_not_found(account_id: &str) -> ApiError {
+    ApiError::NotFound(format!("Account with account_id '{account_id}' not found"))
+}
+
+/// The key under which tag names are unique: the same on every engine, whatever its collation.
+pub fn tag_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn new_stamp() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_engines() {
+        assert_eq!(
+            Engine::from_url("sqlite://x.db").unwrap().1,
+            "sqlite://x.db?mode=rwc"
+        );
+        assert_eq!(
+            Engine::from_url("mariadb://h/db").unwrap(),
+            (Engine::MySql, "mysql://h/db".into())
+        );
+        assert_eq!(
+            Engine::from_url("postgresql://h/db").unwrap().0,
+            Engine::Postgres
+        );
+        assert!(Engine::from_url("sqlit://x.db").is_err());
+        assert!(Engine::from_url("tagmark.db").is_err());
+    }
+
+    #[test]
+    fn keys_ignore_case() {
+        assert_eq!(tag_key(" Rust "), tag_key("rust"));
+        assert_eq!(tag_key("ÄPFEL"), "äpfel");
+    }
+}

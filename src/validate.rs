@@ -1,0 +1,170 @@
+//! Rules for the values users send: URLs, tag names, emails and passwords. Each returns the
+//! value to store, or the field error to answer with.
+
+use serde_json::json;
+
+use crate::error::FieldError;
+
+pub const MAX_URL_BYTES: usize = 2048;
+pub const MAX_TAG_CHARS: usize = 255;
+pub const MAX_EMAIL_BYTES: usize = 254;
+const REFUSED_SCHEMES: [&str; 3] = ["javascript", "data", "vbscript"];
+
+fn body_error(field: &str, msg: impl Into<String>, kind: &str) -> FieldError {
+    FieldError::new(vec![json!("body"), json!(field)], msg, kind)
+}
+
+/// An absolute URL of at most 2048 bytes, not of a scheme that runs code in a browser.
+pub fn link(raw: &str) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.len() > MAX_URL_BYTES {
+        return Err(body_error(
+            "link",
+            format!("URL should have at most {MAX_URL_BYTES} bytes"),
+            "string_too_long",
+        ));
+    }
+    let parsed = url::Url::parse(value).map_err(|e| {
+        body_error(
+            "link",
+            format!("Input should be a valid absolute URL, {e}"),
+            "url_parsing",
+        )
+    })?;
+    if REFUSED_SCHEMES.contains(&parsed.scheme()) {
+        return Err(body_error(
+            "link",
+            format!("URL scheme '{}' is not allowed", parsed.scheme()),
+            "url_scheme",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A tag name: 1–255 characters after trimming.
+pub fn tag_name(field: &str, raw: &str) -> Result<String, FieldError> {
+    let value = raw.trim();
+    let chars = value.chars().count();
+    if chars == 0 {
+        return Err(body_error(
+            field,
+            "String should have at least 1 character",
+            "string_too_short",
+        ));
+    }
+    if chars > MAX_TAG_CHARS {
+        return Err(body_error(
+            field,
+            format!("String should have at most {MAX_TAG_CHARS} characters"),
+            "string_too_long",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A plausible email address: one `@`, something before it, a dotted domain after it, no
+/// spaces, at most 254 bytes.
+pub fn email(raw: &str) -> Result<String, FieldError> {
+    let value = raw.trim();
+    let invalid = |why: &str| {
+        body_error(
+            "email",
+            format!("value is not a valid email address: {why}"),
+            "value_error",
+        )
+    };
+    if value.len() > MAX_EMAIL_BYTES {
+        return Err(invalid("it is longer than 254 bytes"));
+    }
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return Err(invalid("an email address must have an @-sign"));
+    };
+    if local.is_empty() || local.contains('@') {
+        return Err(invalid(
+            "there must be exactly one @-sign with something before it",
+        ));
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid("it contains spaces or control characters"));
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.len() < 2
+        || labels
+            .iter()
+            .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
+    {
+        return Err(invalid(
+            "the part after the @-sign is not a valid domain name",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+pub fn password(raw: &str) -> Result<String, FieldError> {
+    crate::auth::check_password(raw)
+        .map(|_| raw.to_owned())
+        .map_err(|msg| {
+            let kind = if raw.chars().count() < crate::auth::MIN_PASSWORD_CHARS {
+                "string_too_short"
+            } else {
+                "string_too_long"
+            };
+            body_error("password", msg, kind)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links() {
+        assert_eq!(
+            link(" https://example.com/a?b=c ").unwrap(),
+            "https://example.com/a?b=c"
+        );
+        assert!(link("example.com").is_err());
+        assert!(link("/relative").is_err());
+        assert!(link("javascript:alert(1)").is_err());
+        assert!(link("JavaScript:alert(1)").is_err());
+        assert!(link("data:text/html,hi").is_err());
+        assert!(link(&format!("https://e.com/{}", "a".repeat(2048))).is_err());
+        assert!(link(&format!("https://e.com/{}", "a".repeat(2020))).is_ok());
+    }
+
+    #[test]
+    fn tags() {
+        assert_eq!(tag_name("tag", "  Rust ").unwrap(), "Rust");
+        assert!(tag_name("tag", "   ").is_err());
+        assert!(tag_name("tag", &"ä".repeat(255)).is_ok());
+        assert!(tag_name("tag", &"ä".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert!(email("a@example.com").is_ok());
+        assert!(email("a.b+c@sub.example.org").is_ok());
+        for bad in [
+            "",
+            "a",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a b@example.com",
+            "a@@example.com",
+            "a@example..com",
+        ] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(password("12345678").is_ok());
+        assert_eq!(password("1234567").unwrap_err().kind, "string_too_short");
+        assert_eq!(
+            password(&"x".repeat(2000)).unwrap_err().kind,
+            "string_too_long"
+        );
+    }
+}
