@@ -49,6 +49,55 @@ impl Engine {
     }
 }
 
+/// Bring the schema up to date. Several servers may start at once on a fresh database, so
+/// the migration runs under a database-wide lock (MySQL `GET_LOCK`, PostgreSQL advisory lock);
+/// SQLite has none, so there a migration that lost the race is simply tried again.
+async fn migrate(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
+    let mut migrator = match engine {
+        Engine::Sqlite => sqlx::migrate!("migrations/sqlite"),
+        Engine::MySql => sqlx::migrate!("migrations/mysql"),
+        Engine::Postgres => sqlx::migrate!("migrations/postgres"),
+    };
+    migrator.set_locking(false);
+    let (lock, unlock) = match engine {
+        Engine::Sqlite => ("", ""),
+        Engine::MySql => (
+            "SELECT GET_LOCK('tagmark_migrations', 120)",
+            "SELECT RELEASE_LOCK('tagmark_migrations')",
+        ),
+        Engine::Postgres => (
+            "SELECT 1 FROM (SELECT pg_advisory_lock(7236041)) AS locked",
+            "SELECT 1 FROM (SELECT pg_advisory_unlock(7236041)) AS unlocked",
+        ),
+    };
+    let mut attempt = 0;
+    loop {
+        let mut conn = pool
+            .acquire()
+            .await
+            .context("cannot connect to the database")?;
+        if !lock.is_empty() {
+            sqlx::query(lock)
+                .execute(&mut *conn)
+                .await
+                .context("cannot take the migration lock")?;
+        }
+        let result = migrator.run(&mut *conn).await;
+        if !unlock.is_empty() {
+            let _ = sqlx::query(unlock).execute(&mut *conn).await;
+        }
+        match result {
+            Ok(()) => return Ok(()),
+            Err(err) if engine == Engine::Sqlite && attempt < 10 => {
+                attempt += 1;
+                tracing::debug!(error = %err, "migration raced another server; trying again");
+                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+            }
+            Err(err) => return Err(err).context("cannot migrate the database"),
+        }
+    }
+}
+
 /// Arguments collected while a query is assembled.
 enum Arg {
     Text(String),
@@ -171,6 +220,10 @@ impl Store {
                         Engine::MySql => {
                             conn.execute("SET NAMES utf8mb4 COLLATE utf8mb4_bin")
                                 .await?;
+                            // READ COMMITTED as on PostgreSQL: rows other transactions commit
+                            // (a tag created concurrently) are visible at once.
+                            conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                                .await?;
                         }
                         Engine::Postgres => {}
                     }
@@ -180,15 +233,7 @@ impl Store {
             .connect(&url)
             .await
             .with_context(|| format!("cannot open the {engine:?} database"))?;
-        let migrator = match engine {
-            Engine::Sqlite => sqlx::migrate!("migrations/sqlite"),
-            Engine::MySql => sqlx::migrate!("migrations/mysql"),
-            Engine::Postgres => sqlx::migrate!("migrations/postgres"),
-        };
-        migrator
-            .run(&pool)
-            .await
-            .context("cannot migrate the database")?;
+        migrate(&pool, engine).await?;
         Ok(Store {
             pool,
             engine,
@@ -228,6 +273,37 @@ impl Store {
         match self.engine {
             Engine::MySql => format!("INSERT IGNORE INTO {table_columns_values}"),
             _ => format!("INSERT INTO {table_columns_values} ON CONFLICT DO NOTHING"),
+        }
+    }
+
+    /// Run a write transaction again when the engine gave up on it for a conflict with another
+    /// one (serialization failure, deadlock, SQLite busy): a bounded number of times, with a
+    /// short growing pause, so that engines such as CockroachDB or Galera never surface it.
+    async fn retrying<T, F, Fut>(&self, mut op: F) -> ApiResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = ApiResult<T>>,
+    {
+        let mut attempt = 0u32;
+        loop {
+            match op().await {
+                Err(ApiError::Database(err)) if attempt < MAX_RETRIES && is_retryable(&err) => {
+                    attempt += 1;
+                    tracing::debug!(attempt, error = %err, "retrying a conflicting transaction");
+                    let jitter = u64::from(rand::random::<u8>() % 10);
+                    tokio::time::sleep(Duration::from_millis(u64::from(attempt) * 10 + jitter))
+                        .await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Suffix that makes a SELECT inside a transaction read the latest committed row.
+    fn locking_read(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "",
+            Engine::MySql | Engine::Postgres => " FOR UPDATE",
         }
     }
 
@@ -439,6 +515,10 @@ impl Store {
 
     /// Delete an account with all its tag-links, links and tags, in one transaction.
     pub async fn delete_account(&self, account_id: &str) -> ApiResult<Option<Account>> {
+        self.retrying(|| self.delete_account_once(account_id)).await
+    }
+
+    async fn delete_account_once(&self, account_id: &str) -> ApiResult<Option<Account>> {
         let mut tx = self.begin().await?;
         let mut select = Sql::new(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = ?"
@@ -489,6 +569,11 @@ impl Store {
 
     /// The account's tag of that name (compared case-insensitively), created if missing.
     pub async fn create_tag(&self, account_id: &str, name: &str) -> ApiResult<Tag> {
+        self.retrying(|| self.create_tag_once(account_id, name))
+            .await
+    }
+
+    async fn create_tag_once(&self, account_id: &str, name: &str) -> ApiResult<Tag> {
         let mut tx = self.begin().await?;
         self.require_account(&mut tx, account_id).await?;
         let tag = self
@@ -515,8 +600,11 @@ impl Store {
             .text(account_id)
             .int(now_micros());
         self.tx_execute(tx, insert).await?;
+        // A locking read sees the row a concurrent transaction committed while our insert
+        // waited on it, whatever the isolation level.
         let mut select = Sql::new(&format!(
-            "SELECT {TAG_COLUMNS} FROM tags WHERE account_id = ? AND tag_key = ?"
+            "SELECT {TAG_COLUMNS} FROM tags WHERE account_id = ? AND tag_key = ?{}",
+            self.locking_read()
         ));
         select.text(account_id).text(key);
         self.tx_fetch_optional(tx, select)
@@ -526,6 +614,11 @@ impl Store {
 
     /// Delete a tag and its tag-links; the links stay.
     pub async fn delete_tag(&self, account: Option<&str>, tag_id: &str) -> ApiResult<Option<Tag>> {
+        self.retrying(|| self.delete_tag_once(account, tag_id))
+            .await
+    }
+
+    async fn delete_tag_once(&self, account: Option<&str>, tag_id: &str) -> ApiResult<Option<Tag>> {
         let mut tx = self.begin().await?;
         let mut select = Sql::new(&format!("SELECT {TAG_COLUMNS} FROM tags WHERE tag_id = ?"));
         select.text(tag_id).and_eq("account_id", account);
@@ -588,6 +681,16 @@ impl Store {
         url: &str,
         tag: TagRef<'_>,
     ) -> ApiResult<Link> {
+        self.retrying(|| self.create_link_once(account_id, url, tag))
+            .await
+    }
+
+    async fn create_link_once(
+        &self,
+        account_id: &str,
+        url: &str,
+        tag: TagRef<'_>,
+    ) -> ApiResult<Link> {
         let mut tx = self.begin().await?;
         self.require_account(&mut tx, account_id).await?;
         let tag_id = match tag {
@@ -629,6 +732,15 @@ impl Store {
 
     /// Delete a link and its tag-links.
     pub async fn delete_link(
+        &self,
+        account: Option<&str>,
+        link_id: &str,
+    ) -> ApiResult<Option<Link>> {
+        self.retrying(|| self.delete_link_once(account, link_id))
+            .await
+    }
+
+    async fn delete_link_once(
         &self,
         account: Option<&str>,
         link_id: &str,
@@ -676,6 +788,16 @@ impl Store {
 
     /// Link an existing tag to an existing link, both of `account_id`; repeating it is fine.
     pub async fn create_taglink(
+        &self,
+        account_id: &str,
+        tag_id: &str,
+        link_id: &str,
+    ) -> ApiResult<TagLink> {
+        self.retrying(|| self.create_taglink_once(account_id, tag_id, link_id))
+            .await
+    }
+
+    async fn create_taglink_once(
         &self,
         account_id: &str,
         tag_id: &str,
@@ -733,6 +855,16 @@ impl Store {
         tag_id: Option<&str>,
         link_id: Option<&str>,
     ) -> ApiResult<u64> {
+        self.retrying(|| self.delete_taglinks_once(account, tag_id, link_id))
+            .await
+    }
+
+    async fn delete_taglinks_once(
+        &self,
+        account: Option<&str>,
+        tag_id: Option<&str>,
+        link_id: Option<&str>,
+    ) -> ApiResult<u64> {
         let mut tx = self.begin().await?;
         let mut sql = Sql::new("DELETE FROM taglinks WHERE 1 = 1");
         sql.and_eq("account_id", account)
@@ -742,6 +874,27 @@ impl Store {
         tx.commit().await?;
         Ok(deleted)
     }
+}
+
+const MAX_RETRIES: u32 = 5;
+
+/// Conflicts that a retry of the whole transaction resolves: SQLSTATE 40001 (serialization
+/// failure; MySQL reports its deadlock 1213 so too), 40P01 (PostgreSQL deadlock), MySQL 1205
+/// (lock wait timeout), SQLite BUSY and its extended codes.
+fn is_retryable(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    if let Some(sqlite) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+        // SQLITE_BUSY and its extended codes (BUSY_RECOVERY, BUSY_SNAPSHOT, BUSY_TIMEOUT).
+        return sqlx::error::DatabaseError::code(sqlite)
+            .and_then(|c| c.parse::<u32>().ok())
+            .is_some_and(|c| c & 0xff == 5);
+    }
+    if let Some(mysql) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return matches!(mysql.number(), 1213 | 1205) || mysql.code() == Some("40001");
+    }
+    matches!(db.code().as_deref(), Some("40001" | "40P01"))
 }
 
 /// How a new link names its tag.

@@ -1,0 +1,125 @@
+//! Several servers on one database, as behind a load balancer.
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// Two servers on one fresh database of each engine, with no configured secret (so the
+/// generated one must be shared through the database).
+async fn for_each_engine_two_servers<F, Fut>(scenario: F)
+where
+    F: Fn(TestApp, TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for (engine, server) in engines() {
+        eprintln!("--- engine: {engine}");
+        let db = fresh_db(&server).await;
+        let mut config = test_config(&db.url);
+        config.secret_key = None;
+        // Both start at once: the secret and the bootstrap admin must be created exactly once.
+        let (one, two) = tokio::join!(TestApp::start(config.clone()), TestApp::start(config));
+        scenario(one, two).await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_from_one_server_works_on_the_other() {
+    for_each_engine_two_servers(|one, two| async move {
+        let admin = one.admin_token().await;
+        let (status, accounts) = two.get(&admin, "/account/").await;
+        assert_eq!(status, StatusCode::OK, "{accounts}");
+        assert_eq!(one.count("SELECT COUNT(*) FROM settings").await, 1);
+        assert_eq!(one.count("SELECT COUNT(*) FROM users").await, 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_written_through_one_server_is_read_through_the_other() {
+    for_each_engine_two_servers(|one, two| async move {
+        let admin = one.admin_token().await;
+        let (_, token) = one.create_account(&admin, "both@example.com").await;
+        let (status, link) = one
+            .post(
+                &token,
+                "/link/",
+                json!({"link": "https://example.com/x", "tag": "shared"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{link}");
+        let path = format!("/link/{}", link["link_id"].as_str().unwrap());
+        let (status, read) = two.get(&token, &path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(read, link);
+        let (status, deleted) = two.delete(&token, &path).await;
+        assert_eq!(status, StatusCode::OK, "{deleted}");
+        let (status, _) = one.get(&token, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creation_of_one_tag_through_both_servers_yields_one_tag() {
+    for_each_engine_two_servers(|one, two| async move {
+        let admin = one.admin_token().await;
+        let (_, token) = one.create_account(&admin, "race@example.com").await;
+        let names = ["Race", "race", "RACE", "rAcE"];
+        let mut requests = Vec::new();
+        for i in 0..24 {
+            let app = if i % 2 == 0 { &one } else { &two };
+            let name = names[i % names.len()];
+            let body = if i % 3 == 0 {
+                // Creating links with the tag by name races on the same tag too.
+                (
+                    "/link/",
+                    json!({"link": format!("https://example.com/{i}"), "tag": name}),
+                )
+            } else {
+                ("/tag/", json!({"tag": name}))
+            };
+            requests.push(app.post(&token, body.0, body.1));
+        }
+        let answers: Vec<(StatusCode, Value)> = futures_join_all(requests).await;
+        for (status, body) in &answers {
+            assert_eq!(*status, StatusCode::OK, "{body}");
+        }
+        let (status, tags) = two.get(&token, "/tag/").await;
+        assert_eq!(status, StatusCode::OK);
+        let tags = tags.as_array().unwrap();
+        assert_eq!(tags.len(), 1, "{tags:?}");
+        let tag_id = &tags[0]["tag_id"];
+        for (_, body) in answers.iter().filter(|(_, b)| b.get("tag").is_some()) {
+            assert_eq!(&body["tag_id"], tag_id);
+        }
+        assert_eq!(one.count("SELECT COUNT(*) FROM tags").await, 1);
+        assert_eq!(one.count("SELECT COUNT(*) FROM taglinks").await, 8);
+    })
+    .await;
+}
+
+/// Poll all futures concurrently (on this task), answers in order.
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (fut, out) in pinned.iter_mut().zip(outputs.iter_mut()) {
+            if out.is_none() {
+                match fut.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *out = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
