@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Benchmark: tagmark on a fresh database against a minimal axum server (the ceiling), with wrk
+# on the same machine. Usage: bench/run.sh [seconds]   (default 10 per measurement)
+# Also runs on MariaDB/PostgreSQL when TAGMARK_BENCH_MYSQL_URL / TAGMARK_BENCH_POSTGRES_URL
+# name a database that may be emptied (e.g. mysql://root@127.0.0.1:3306/tagmark_bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-10}
+CONNS=32
+PORT=18480
+CEIL_PORT=18481
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+command -v jq >/dev/null || { echo "jq is needed: apt-get install jq" >&2; exit 1; }
+cargo build --release --quiet --bin tagmark --example ceiling
+BIN=target/release/tagmark
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+wait_http() { for _ in $(seq 1 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+# wrk: requests/s, p50 and p99 (ms) of one measurement.
+measure() { # name url [lua-script] [header]
+    local name=$1 url=$2 script=${3:-} header=${4:-}
+    local args=(-t2 -c"$CONNS" -d"${DURATION}s" --latency)
+    [ -n "$script" ] && args+=(-s "$script")
+    [ -n "$header" ] && args+=(-H "$header")
+    local out; out=$(wrk "${args[@]}" "$url")
+    local rps p50 p99 errors
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+    errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+}
+
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}' <<<"$1"; }
+
+run_engine() { # engine url
+    local engine=$1 url=$2
+    TAGMARK_DATABASE_URL=$url TAGMARK_BIND=127.0.0.1:$PORT TAGMARK_ADMIN_USERNAME=admin \
+        TAGMARK_ADMIN_PASSWORD=bench-admin-pw TAGMARK_LOG=warn TAGMARK_DB_MAX_CONNECTIONS=16 \
+        "$BIN" serve 2>"$WORK/server-$engine.log" &
+    local pid=$!; PIDS+=("$pid")
+    local B=http://127.0.0.1:$PORT
+    wait_http "$B/health"
+    local admin token
+    admin=$(curl -sf -d 'username=admin&password=bench-admin-pw&scope=admin' "$B/token/" | jq -r .access_token)
+    curl -sf -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+        -d '{"email":"bench@example.com","password":"bench-password"}' "$B/account/" >/dev/null
+    token=$(curl -sf -d 'username=bench@example.com&password=bench-password' "$B/token/" | jq -r .access_token)
+    # 1000 links over 10 tags, through the API (one keep-alive connection per batch).
+    for batch in $(seq 0 9); do
+        args=()
+        for i in $(seq 0 99); do
+            n=$((batch * 100 + i))
+            args+=(-s -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json'
+                   -d "{\"link\":\"https://example.com/bench/$n\",\"tag\":\"tag$((n % 10))\"}" "$B/link/" --next)
+        done
+        curl -f "${args[@]:0:${#args[@]}-1}"
+    done
+    local link_id
+    link_id=$(curl -sf -H "Authorization: Bearer $token" "$B/link/?limit=1" | jq -r '.[0].link_id')
+    local idle; idle=$(rss_mib "$pid")
+    cat >"$WORK/post_link.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, '{"link":"https://example.com/new/' .. counter .. '","tag":"tag' .. (counter % 10) .. '"}')
+end
+LUA
+    cat >"$WORK/post_token.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = "username=bench@example.com&password=bench-password"
+LUA
+    local results=()
+    results+=("$(measure "GET /link/{id}" "$B/link/$link_id" "" "Authorization: Bearer $token")")
+    results+=("$(measure "GET /link/?tag=&limit=100" "$B/link/?tag=tag3&limit=100" "" "Authorization: Bearer $token")")
+    results+=("$(measure "POST /link/" "$B/link/" "$WORK/post_link.lua")")
+    results+=("$(measure "POST /token/" "$B/token/" "$WORK/post_token.lua")")
+    local loaded; loaded=$(rss_mib "$pid")
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    for r in "${results[@]}"; do
+        IFS=$'\t' read -r name rps p50 p99 errors <<<"$r"
+        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$engine" "$name" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" \
+            "$(awk -v a="$rps" -v c="$CEILING_RPS" 'BEGIN {printf "%.0f%%", 100*a/c}')" "$errors"
+    done
+    echo "| $engine | resident memory | idle ${idle} MiB | | under load ${loaded} MiB | | |"
+}
+
+# The ceiling, with a body of the size of one link.
+target/release/examples/ceiling 127.0.0.1:$CEIL_PORT 190 &
+PIDS+=("$!")
+wait_http "http://127.0.0.1:$CEIL_PORT/"
+IFS=$'\t' read -r _ CEILING_RPS c50 c99 _ <<<"$(measure ceiling "http://127.0.0.1:$CEIL_PORT/link/x")"
+
+echo "wrk -t2 -c$CONNS -d${DURATION}s on $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo
+echo "| engine | measurement | req/s | p50 ms | p99 ms | of ceiling | non-2xx |"
+echo "|---|---|---|---|---|---|---|"
+echo "| - | ceiling (axum, no db, no auth) | $CEILING_RPS | $(to_ms "$c50") | $(to_ms "$c99") | 100% | 0 |"
+run_engine sqlite "sqlite://$WORK/bench.db"
+if [ -n "${TAGMARK_BENCH_MYSQL_URL:-}" ]; then
+    db=${TAGMARK_BENCH_MYSQL_URL##*/}; server=${TAGMARK_BENCH_MYSQL_URL%/*}
+    mysql -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db" 2>/dev/null || true
+    run_engine mysql "$TAGMARK_BENCH_MYSQL_URL"
+fi
+if [ -n "${TAGMARK_BENCH_POSTGRES_URL:-}" ]; then
+    db=${TAGMARK_BENCH_POSTGRES_URL##*/}
+    psql -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1 || true
+    run_engine postgres "$TAGMARK_BENCH_POSTGRES_URL"
+fi
