@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -16,7 +16,11 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+use tracing::Level;
 
 use crate::auth::{Passwords, Tokens};
 use crate::config::{Config, MAX_BODY_BYTES};
@@ -142,11 +146,22 @@ pub fn build_service(
         + Send
         + 'static,
 > {
+    // Layers of the router run after routing, so the log line can name the matched route.
     let router = crate::api::router(state)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(REQUEST_TIMEOUT_SECONDS),
+        ))
         .layer(axum::middleware::map_response(
             crate::api::ensure_json_errors,
         ))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Micros)),
+        );
     let cors = if config.cors_origins.is_empty() {
         None
     } else {
@@ -168,11 +183,30 @@ pub fn build_service(
     let service = ServiceBuilder::new()
         .map_response(|res: axum::http::Response<_>| res.map(axum::body::Body::new))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::x_request_id())
         .option_layer(cors)
         .map_request(move |req: Request| crate::api::normalize_path(&root_path, req))
         .service(router);
     Ok(service)
+}
+
+/// Requests taking longer are answered 503 (the work is dropped).
+const REQUEST_TIMEOUT_SECONDS: u64 = 30;
+
+/// The span of one request: method, matched route (never the raw path with ids or a query),
+/// and request id. Headers, and so `Authorization`, are never recorded.
+fn request_span(req: &Request) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %req.method(), route, request_id)
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
