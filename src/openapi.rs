@@ -15,11 +15,11 @@ use crate::model::{Account, Deleted, Link, Tag, TagLink};
         links::get_link, links::list_links, links::post_link, links::delete_link,
         tags::get_tag, tags::list_tags, tags::post_tag, tags::delete_tag,
         taglinks::list_taglinks, taglinks::post_taglink, taglinks::delete_taglinks,
-        accounts::post_account, accounts::list_accounts, accounts::get_account, accounts::delete_account,
+        accounts::post_account, accounts::list_accounts, accounts::get_account, accounts::delete_account, accounts::patch_account,
         token::post_token, crate::api::health,
     ),
     components(schemas(Link, Tag, TagLink, Account, Deleted, TokenResponse, extract::ErrorDetail,
-        links::PostLink, tags::PostTag, taglinks::PostTagLink, accounts::PostAccount, token::LoginForm)),
+        links::PostLink, tags::PostTag, taglinks::PostTagLink, accounts::PostAccount, accounts::PatchAccount, token::LoginForm)),
     tags(
         (name = "links", description = "Bookmarked URLs"),
         (name = "tags", description = "Tags, unique per account regardless of case"),

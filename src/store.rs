@@ -489,6 +489,65 @@ impl Store {
         }
     }
 
+    /// Change an account's email and/or password hash. A new password also gets a new
+    /// security stamp, which revokes every token issued before.
+    pub async fn update_account(
+        &self,
+        account_id: &str,
+        email: Option<&str>,
+        hash: Option<&str>,
+    ) -> ApiResult<Option<Account>> {
+        self.retrying(|| self.update_account_once(account_id, email, hash))
+            .await
+    }
+
+    async fn update_account_once(
+        &self,
+        account_id: &str,
+        email: Option<&str>,
+        hash: Option<&str>,
+    ) -> ApiResult<Option<Account>> {
+        let mut tx = self.begin().await?;
+        let select = || {
+            let mut sql = Sql::new(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = ?"
+            ));
+            sql.text(account_id);
+            sql
+        };
+        if self
+            .tx_fetch_optional::<Account>(&mut tx, select())
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        if let Some(email) = email {
+            let mut update =
+                Sql::new("UPDATE accounts SET email = ?, email_key = ? WHERE account_id = ?");
+            update.text(email).text(email_key(email)).text(account_id);
+            match self.tx_execute(&mut tx, update).await {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(ApiError::Conflict(format!(
+                        "An account with email '{email}' already exists"
+                    )))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if let Some(hash) = hash {
+            let mut update = Sql::new(
+                "UPDATE accounts SET hashed_password = ?, security_stamp = ? WHERE account_id = ?",
+            );
+            update.text(hash).text(new_stamp()).text(account_id);
+            self.tx_execute(&mut tx, update).await?;
+        }
+        let account = self.tx_fetch_optional::<Account>(&mut tx, select()).await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
     pub async fn get_account(&self, account_id: &str) -> ApiResult<Option<Account>> {
         let mut sql = Sql::new(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = ?"

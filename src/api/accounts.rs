@@ -22,6 +22,15 @@ pub struct PostAccount {
     pub password: String,
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct PatchAccount {
+    /// A new email address; unique regardless of case.
+    pub email: Option<String>,
+    /// A new password, at least 8 characters; every earlier token of the account stops working.
+    #[schema(format = Password)]
+    pub password: Option<String>,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AccountQuery {
@@ -118,6 +127,52 @@ pub async fn delete_account(
 ) -> ApiResult<Json<Account>> {
     visible(&caller, &account_id)?;
     let account = state.store.delete_account(&account_id).await?;
+    account
+        .map(Json)
+        .ok_or_else(|| account_not_found(&account_id))
+}
+
+/// Change an account's email and/or password: an account itself, or the admin any account.
+/// A new password revokes every token issued to the account before.
+#[utoipa::path(patch, path = "/account/{account_id}", tag = "accounts", request_body = PatchAccount,
+    params(("account_id" = String, Path, description = "Id of the account")),
+    responses((status = 200, description = "The changed account", body = Account),
+        (status = 404, body = ErrorDetail),
+        (status = 409, description = "The email is taken", body = ErrorDetail),
+        (status = 422, body = ErrorDetail)),
+    security(("oauth2" = ["admin", "account"])))]
+pub async fn patch_account(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(account_id): Path<String>,
+    JsonBody(body): JsonBody<PatchAccount>,
+) -> ApiResult<Json<Account>> {
+    visible(&caller, &account_id)?;
+    if body.email.is_none() && body.password.is_none() {
+        return Err(ApiError::Unprocessable(
+            "One or both of email and password must be specified".into(),
+        ));
+    }
+    let email = body.email.as_deref().map(validate::email).transpose();
+    let password = body.password.as_deref().map(validate::password).transpose();
+    let (email, password) = match (email, password) {
+        (Ok(email), Ok(password)) => (email, password),
+        (email, password) => {
+            let errors = [email.err(), password.err()]
+                .into_iter()
+                .flatten()
+                .collect();
+            return Err(ApiError::Validation(errors));
+        }
+    };
+    let hash = match password {
+        Some(password) => Some(state.passwords.hash(password).await?),
+        None => None,
+    };
+    let account = state
+        .store
+        .update_account(&account_id, email.as_deref(), hash.as_deref())
+        .await?;
     account
         .map(Json)
         .ok_or_else(|| account_not_found(&account_id))

@@ -43,7 +43,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/account/{account_id}",
-            get(accounts::get_account).delete(accounts::delete_account),
+            get(accounts::get_account)
+                .delete(accounts::delete_account)
+                .patch(accounts::patch_account),
         )
         .route("/token", axum::routing::post(token::post_token))
         .route("/health", get(health))
