@@ -107,7 +107,10 @@ async fn an_unreachable_database_answers_503_and_the_server_recovers() {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        assert!(recovered, "the server did not recover after the database came back");
+        assert!(
+            recovered,
+            "the server did not recover after the database came back"
+        );
         let (status, _) = app.get(&admin, "/account/").await;
         assert_eq!(status, StatusCode::OK);
         app.stop().await;
