@@ -26,6 +26,7 @@ use crate::auth::{Passwords, Tokens};
 use crate::config::{Config, MAX_BODY_BYTES};
 use crate::error::ApiError;
 use crate::store::{PoolSettings, Store};
+use crate::throttle::LoginThrottle;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -35,6 +36,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub openapi_json: Arc<String>,
     pub swagger: Arc<utoipa_swagger_ui::Config<'static>>,
+    pub throttle: Arc<LoginThrottle>,
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
 
 pub struct Application {
@@ -89,6 +92,11 @@ impl Application {
             passwords,
             openapi_json: Arc::new(openapi.to_json().context("cannot render OpenAPI")?),
             swagger: Arc::new(swagger),
+            throttle: Arc::new(LoginThrottle::new(
+                config.login_max_failures,
+                Duration::from_secs(config.login_window_seconds),
+            )),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         };
         let listener = TcpListener::bind(&config.bind)
             .await

@@ -102,6 +102,20 @@ pub struct Settings {
     /// Seconds to wait for a database connection before answering 503 [default: 5].
     #[arg(long, env = "TAGMARK_DB_TIMEOUT_SECONDS", global = true)]
     pub db_timeout_seconds: Option<u64>,
+    /// Failed logins per username within the window before 429 (an address gets 4×) [default: 5].
+    #[arg(long, env = "TAGMARK_LOGIN_MAX_FAILURES", global = true)]
+    pub login_max_failures: Option<u32>,
+    /// Length of the login-failure window in seconds [default: 900].
+    #[arg(long, env = "TAGMARK_LOGIN_WINDOW_SECONDS", global = true)]
+    pub login_window_seconds: Option<u64>,
+    /// Proxies (IPs or CIDRs, comma separated) whose X-Forwarded-For is believed [default: none].
+    #[arg(
+        long,
+        env = "TAGMARK_TRUSTED_PROXIES",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
     /// Log format: text or json [default: text].
     #[arg(long, env = "TAGMARK_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
@@ -125,6 +139,9 @@ impl Settings {
             db_max_connections: self.db_max_connections.or(other.db_max_connections),
             db_timeout_seconds: self.db_timeout_seconds.or(other.db_timeout_seconds),
             log_format: self.log_format.or(other.log_format),
+            login_max_failures: self.login_max_failures.or(other.login_max_failures),
+            login_window_seconds: self.login_window_seconds.or(other.login_window_seconds),
+            trusted_proxies: self.trusted_proxies.or(other.trusted_proxies),
         }
     }
 }
@@ -150,6 +167,9 @@ pub struct Config {
     pub db_max_connections: u32,
     pub db_timeout_seconds: u64,
     pub log_format: LogFormat,
+    pub login_max_failures: u32,
+    pub login_window_seconds: u64,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Config {
@@ -166,6 +186,9 @@ impl Default for Config {
             db_max_connections: 16,
             db_timeout_seconds: 5,
             log_format: LogFormat::Text,
+            login_max_failures: 5,
+            login_window_seconds: 900,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -221,7 +244,32 @@ impl Config {
         if db_max_connections == 0 {
             bail!("TAGMARK_DB_MAX_CONNECTIONS must be at least 1");
         }
+        let trusted_proxies = s
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "TAGMARK_TRUSTED_PROXIES: {p:?} is not an IP address or CIDR"
+                        )
+                    })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Config {
+            login_max_failures: s
+                .login_max_failures
+                .unwrap_or(defaults.login_max_failures)
+                .max(1),
+            login_window_seconds: s
+                .login_window_seconds
+                .unwrap_or(defaults.login_window_seconds)
+                .max(1),
+            trusted_proxies,
             bind: s.bind.unwrap_or(defaults.bind),
             database_url: s.database_url.unwrap_or(defaults.database_url),
             secret_key,

@@ -54,6 +54,9 @@ pub enum ApiError {
     /// 422 with FastAPI's list of field errors.
     #[error("request validation failed")]
     Validation(Vec<FieldError>),
+    /// 429 with the seconds to wait in `Retry-After`.
+    #[error("Too many failed login attempts; try again later")]
+    TooManyRequests(u64),
     /// 503: the database cannot be reached right now.
     #[error("Service temporarily unavailable")]
     Unavailable,
@@ -93,6 +96,7 @@ impl ApiError {
             ApiError::Unprocessable(_) | ApiError::Validation(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -120,6 +124,11 @@ impl IntoResponse for ApiError {
             other => json!({ "detail": other.to_string() }),
         };
         let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::TooManyRequests(seconds) = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*seconds));
+        }
         let challenge = match &self {
             ApiError::Unauthorized { scopes } | ApiError::Forbidden { scopes } => {
                 Some(format!("Bearer scope=\"{scopes}\""))

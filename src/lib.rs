@@ -10,6 +10,7 @@ pub mod error;
 pub mod model;
 pub mod openapi;
 pub mod store;
+pub mod throttle;
 pub mod validate;
 
 pub use app::Application;

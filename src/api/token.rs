@@ -1,7 +1,10 @@
 //! `/token/`: the OAuth2 password flow.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::{CACHE_CONTROL, PRAGMA};
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
@@ -11,6 +14,7 @@ use crate::api::extract::{ErrorDetail, FormBody};
 use crate::app::AppState;
 use crate::auth::{login, parse_scope, TokenResponse, MAX_PASSWORD_BYTES};
 use crate::error::{ApiError, ApiResult};
+use crate::throttle::client_address;
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginForm {
@@ -32,9 +36,12 @@ pub struct LoginForm {
     responses((status = 200, body = TokenResponse),
         (status = 400, description = "Unknown or several scopes, or a grant type other than password", body = ErrorDetail),
         (status = 401, description = "Incorrect username or password", body = ErrorDetail),
-        (status = 422, description = "Missing form fields", body = ErrorDetail)))]
+        (status = 422, description = "Missing form fields", body = ErrorDetail),
+        (status = 429, description = "Too many failed logins for this username or client address; see Retry-After", body = ErrorDetail)))]
 pub async fn post_token(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     FormBody(form): FormBody<LoginForm>,
 ) -> ApiResult<impl IntoResponse> {
     if form.grant_type.as_deref().is_some_and(|g| g != "password") {
@@ -43,10 +50,23 @@ pub async fn post_token(
         ));
     }
     let scope = parse_scope(form.scope.as_deref())?;
-    if form.password.len() > MAX_PASSWORD_BYTES {
-        return Err(ApiError::LoginFailed);
+    let username = form.username.trim();
+    let address = client_address(Some(peer.ip()), &headers, &state.trusted_proxies);
+    state
+        .throttle
+        .check(username, address)
+        .map_err(ApiError::TooManyRequests)?;
+    let result = if form.password.len() > MAX_PASSWORD_BYTES {
+        Err(ApiError::LoginFailed)
+    } else {
+        login(&state, username, form.password, scope).await
+    };
+    match &result {
+        Ok(_) => state.throttle.succeeded(username),
+        Err(ApiError::LoginFailed) => state.throttle.failed(username, address),
+        Err(_) => {}
     }
-    let token = login(&state, form.username.trim(), form.password, scope).await?;
+    let token = result?;
     Ok((
         [(CACHE_CONTROL, "no-store"), (PRAGMA, "no-cache")],
         Json(token),

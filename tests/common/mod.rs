@@ -144,6 +144,8 @@ pub fn test_config(database_url: &str) -> Config {
         database_url: database_url.to_owned(),
         secret_key: Some(SECRET.to_owned().into()),
         admin: Some((ADMIN.into(), ADMIN_PASSWORD.to_owned().into())),
+        // Scenarios log in with wrong passwords on purpose; throttling has tests of its own.
+        login_max_failures: 1000,
         ..Config::default()
     }
 }
