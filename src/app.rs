@@ -5,10 +5,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::header::STRICT_TRANSPORT_SECURITY;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum_server::tls_rustls::RustlsConfig;
 use base64::Engine as _;
 use rand::RngCore;
 use secrecy::ExposeSecret;
@@ -17,6 +19,7 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
@@ -44,6 +47,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     config: Config,
+    tls: Option<RustlsConfig>,
 }
 
 /// Open the database (migrating it) as the configuration says.
@@ -61,9 +65,24 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 impl Application {
     /// Open the database, settle the signing secret, create the bootstrap admin, and bind.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        if config.tls.is_some() {
-            bail!("native TLS (TAGMARK_TLS_CERT/TAGMARK_TLS_KEY) is not supported yet; serve plain HTTP behind a TLS-terminating proxy");
-        }
+        // Read the certificate first: a broken one stops the start before anything else.
+        let tls = match &config.tls {
+            Some((cert, key)) => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                Some(
+                    RustlsConfig::from_pem_file(cert, key)
+                        .await
+                        .with_context(|| {
+                            format!(
+                                "cannot load the TLS certificate {} and key {}",
+                                cert.display(),
+                                key.display()
+                            )
+                        })?,
+                )
+            }
+            None => None,
+        };
         let store = open_store(&config).await?;
         let secret = match config.secret_bytes() {
             Some(secret) => secret,
@@ -105,6 +124,7 @@ impl Application {
             listener,
             state,
             config,
+            tls,
         })
     }
 
@@ -129,16 +149,42 @@ impl Application {
             listener,
             state,
             config,
+            tls,
         } = self;
         let store = state.store.clone();
         let service = build_service(&config, state)?;
-        tracing::info!(address = %listener.local_addr()?, engine = ?store.engine(), "tagmark is serving");
-        axum::serve(
-            listener,
-            axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        let address = listener.local_addr()?;
+        match tls {
+            None => {
+                tracing::info!(%address, engine = ?store.engine(), "tagmark is serving HTTP");
+                let make_service = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<
+                    SocketAddr,
+                >(service);
+                axum::serve(listener, make_service)
+                    .with_graceful_shutdown(shutdown)
+                    .await?;
+            }
+            Some(tls) => {
+                tracing::info!(%address, engine = ?store.engine(), "tagmark is serving HTTPS");
+                let handle = axum_server::Handle::new();
+                let on_shutdown = handle.clone();
+                tokio::spawn(async move {
+                    shutdown.await;
+                    on_shutdown
+                        .graceful_shutdown(Some(Duration::from_secs(REQUEST_TIMEOUT_SECONDS)));
+                });
+                let service = ServiceBuilder::new()
+                    .map_request(|req: axum::http::Request<hyper::body::Incoming>| {
+                        req.map(axum::body::Body::new)
+                    })
+                    .service(service);
+                let make_service = axum::ServiceExt::<axum::http::Request<hyper::body::Incoming>>::into_make_service_with_connect_info::<SocketAddr>(service);
+                axum_server::from_tcp_rustls(listener.into_std()?, tls)
+                    .handle(handle)
+                    .serve(make_service)
+                    .await?;
+            }
+        }
         store.close().await;
         Ok(())
     }
@@ -198,6 +244,12 @@ pub fn build_service(
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(PropagateRequestIdLayer::x_request_id())
         .option_layer(cors)
+        .option_layer(config.tls.is_some().then(|| {
+            SetResponseHeaderLayer::if_not_present(
+                STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000"),
+            )
+        }))
         .map_request(move |req: Request| crate::api::normalize_path(&root_path, req))
         .service(router);
     Ok(service)
