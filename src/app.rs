@@ -28,6 +28,7 @@ use tracing::Level;
 use crate::auth::{Passwords, Tokens};
 use crate::config::{Config, MAX_BODY_BYTES};
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::store::{PoolSettings, Store};
 use crate::throttle::LoginThrottle;
 
@@ -40,11 +41,13 @@ pub struct AppState {
     pub openapi_json: Arc<String>,
     pub swagger: Arc<utoipa_swagger_ui::Config<'static>>,
     pub throttle: Arc<LoginThrottle>,
+    pub metrics: Arc<Metrics>,
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
 
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     config: Config,
     tls: Option<RustlsConfig>,
@@ -116,12 +119,22 @@ impl Application {
                 Duration::from_secs(config.login_window_seconds),
             )),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            metrics: Arc::new(Metrics::new()),
         };
         let listener = TcpListener::bind(&config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let metrics_listener = match &config.metrics_bind {
+            Some(bind) => Some(
+                TcpListener::bind(bind)
+                    .await
+                    .with_context(|| format!("cannot listen on {bind} for metrics"))?,
+            ),
+            None => None,
+        };
         Ok(Application {
             listener,
+            metrics_listener,
             state,
             config,
             tls,
@@ -130,6 +143,13 @@ impl Application {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where `/metrics` is served, when on an address of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -147,11 +167,22 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Application {
             listener,
+            metrics_listener,
             state,
             config,
             tls,
         } = self;
         let store = state.store.clone();
+        let metrics_server = metrics_listener.map(|listener| {
+            let router = axum::Router::new()
+                .route("/metrics", axum::routing::get(crate::metrics::serve))
+                .with_state(state.metrics.clone());
+            tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, router).await {
+                    tracing::error!(error = %err, "the metrics listener failed");
+                }
+            })
+        });
         let service = build_service(&config, state)?;
         let address = listener.local_addr()?;
         match tls {
@@ -185,6 +216,9 @@ impl Application {
                     .await?;
             }
         }
+        if let Some(server) = metrics_server {
+            server.abort();
+        }
         store.close().await;
         Ok(())
     }
@@ -201,7 +235,19 @@ pub fn build_service(
         + 'static,
 > {
     // Layers of the router run after routing, so the log line can name the matched route.
-    let router = crate::api::router(state)
+    let metrics = state.metrics.clone();
+    let mut router = crate::api::router(state);
+    if config.metrics_bind.is_none() {
+        router = router.route_service(
+            "/metrics",
+            axum::routing::get(crate::metrics::serve).with_state(metrics.clone()),
+        );
+    }
+    let router = router
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(REQUEST_TIMEOUT_SECONDS),

@@ -116,6 +116,9 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub trusted_proxies: Option<Vec<String>>,
+    /// Serve /metrics on this separate address instead of the main one.
+    #[arg(long, env = "TAGMARK_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
     /// Log format: text or json [default: text].
     #[arg(long, env = "TAGMARK_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
@@ -142,6 +145,7 @@ impl Settings {
             login_max_failures: self.login_max_failures.or(other.login_max_failures),
             login_window_seconds: self.login_window_seconds.or(other.login_window_seconds),
             trusted_proxies: self.trusted_proxies.or(other.trusted_proxies),
+            metrics_bind: self.metrics_bind.or(other.metrics_bind),
         }
     }
 }
@@ -170,6 +174,8 @@ pub struct Config {
     pub login_max_failures: u32,
     pub login_window_seconds: u64,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where `/metrics` is served when not on the main address.
+    pub metrics_bind: Option<String>,
 }
 
 impl Default for Config {
@@ -189,6 +195,7 @@ impl Default for Config {
             login_max_failures: 5,
             login_window_seconds: 900,
             trusted_proxies: Vec::new(),
+            metrics_bind: None,
         }
     }
 }
@@ -270,6 +277,7 @@ impl Config {
                 .unwrap_or(defaults.login_window_seconds)
                 .max(1),
             trusted_proxies,
+            metrics_bind: s.metrics_bind.filter(|b| !b.is_empty()),
             bind: s.bind.unwrap_or(defaults.bind),
             database_url: s.database_url.unwrap_or(defaults.database_url),
             secret_key,

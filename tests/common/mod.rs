@@ -153,6 +153,8 @@ pub fn test_config(database_url: &str) -> Config {
 /// A running server and a client for it. The server stops when this is dropped.
 pub struct TestApp {
     pub base: String,
+    /// Base URL of the separate metrics listener, when configured.
+    pub metrics_base: Option<String>,
     pub client: reqwest::Client,
     pub database_url: String,
     pub config: Config,
@@ -178,6 +180,7 @@ impl TestApp {
             .await
             .expect("application builds");
         let addr = app.local_addr().expect("bound address");
+        let metrics_base = app.metrics_addr().map(|a| format!("http://{a}"));
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
             app.run_until(async {
@@ -188,6 +191,7 @@ impl TestApp {
         });
         TestApp {
             base: format!("http://{addr}"),
+            metrics_base,
             client: reqwest::Client::new(),
             database_url: config.database_url.clone(),
             config,
