@@ -234,9 +234,24 @@ pub fn build_service(
         + Send
         + 'static,
 > {
-    // Layers of the router run after routing, so the log line can name the matched route.
     let metrics = state.metrics.clone();
-    let mut router = crate::api::router(state);
+    wrap_router(config, metrics, crate::api::router(state))
+}
+
+/// The layers around a router: metrics, timeouts, JSON errors, body limit, logs, panics,
+/// request ids, CORS, HSTS and path normalisation. Public so that tests can wrap a router of
+/// their own (for instance one with a handler that panics).
+pub fn wrap_router(
+    config: &Config,
+    metrics: Arc<Metrics>,
+    mut router: axum::Router,
+) -> anyhow::Result<
+    impl tower::Service<Request, Response = Response, Error = std::convert::Infallible, Future: Send>
+        + Clone
+        + Send
+        + 'static,
+> {
+    // Layers of the router run after routing, so the log line can name the matched route.
     if config.metrics_bind.is_none() {
         router = router.route_service(
             "/metrics",

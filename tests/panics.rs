@@ -1,0 +1,41 @@
+//! No panic reaches a client: the catch-panic layer answers 500 JSON and the server goes on.
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_is_answered_500_json_and_the_server_keeps_serving() {
+    let db = TestDb::sqlite().await;
+    let config = test_config(&db.url);
+    let app = tagmark::Application::build(config.clone()).await.unwrap();
+    let state = app.state().clone();
+    let router = tagmark::api::router(state.clone()).route(
+        "/boom",
+        axum::routing::get(|| async {
+            let v: Vec<u8> = Vec::new();
+            // A bug: indexing past the end.
+            v[usize::from(v.is_empty())].to_string()
+        }),
+    );
+    let service = tagmark::app::wrap_router(&config, state.metrics.clone(), router).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                std::net::SocketAddr,
+            >(service),
+        )
+        .await
+        .unwrap();
+    });
+    let client = reqwest::Client::new();
+    let response = client.get(format!("{base}/boom")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"detail": "Internal server error"}));
+    let health = client.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
