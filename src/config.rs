@@ -236,8 +236,8 @@ impl Config {
             _ => bail!("TAGMARK_TLS_CERT and TAGMARK_TLS_KEY must be given together"),
         };
         let admin = match (s.admin_username, s.admin_password) {
-            (Some(user), Some(password)) if !user.is_empty() => {
-                Some((user, SecretString::from(password)))
+            (Some(user), Some(password)) if !user.trim().is_empty() => {
+                Some((user.trim().to_owned(), SecretString::from(password)))
             }
             (None, None) => None,
             _ => bail!("TAGMARK_ADMIN_USERNAME and TAGMARK_ADMIN_PASSWORD must be given together"),

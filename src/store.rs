@@ -136,6 +136,16 @@ impl Sql {
         }
         self
     }
+    /// True when a text argument holds NUL or ends in a space. No stored value does (validation
+    /// refuses NUL, names and URLs are trimmed, ids are generated), and the engines would not
+    /// agree on them: PostgreSQL cannot compare with NUL, and MySQL's PAD SPACE collations
+    /// ignore trailing spaces, so that `id + " "` would find `id`. Such a query is answered
+    /// without asking the database.
+    fn matches_nothing(&self) -> bool {
+        self.args
+            .iter()
+            .any(|a| matches!(a, Arg::Text(s) if s.contains('\0') || s.ends_with(' ')))
+    }
     fn page(&mut self, page: Page) -> &mut Self {
         self.push(" LIMIT ? OFFSET ?")
             .int(page.limit)
@@ -323,6 +333,9 @@ impl Store {
     where
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
     {
+        if sql.matches_nothing() {
+            return Ok(Vec::new());
+        }
         let text = self.sql(&sql.text);
         Ok(bind_as(sqlx::query_as::<_, T>(&text), sql.args)
             .fetch_all(&self.pool)
@@ -333,6 +346,9 @@ impl Store {
     where
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
     {
+        if sql.matches_nothing() {
+            return Ok(None);
+        }
         let text = self.sql(&sql.text);
         Ok(bind_as(sqlx::query_as::<_, T>(&text), sql.args)
             .fetch_optional(&self.pool)
@@ -343,6 +359,9 @@ impl Store {
     where
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
     {
+        if sql.matches_nothing() {
+            return Ok(None);
+        }
         let text = self.sql(&sql.text);
         Ok(bind_as(sqlx::query_as::<_, T>(&text), sql.args)
             .fetch_optional(&mut *tx.tx)
@@ -350,6 +369,9 @@ impl Store {
     }
 
     async fn tx_execute(&self, tx: &mut WriteTx, sql: Sql) -> Result<u64, sqlx::Error> {
+        if sql.matches_nothing() {
+            return Ok(0);
+        }
         let text = self.sql(&sql.text);
         Ok(bind(sqlx::query(&text), sql.args)
             .execute(&mut *tx.tx)
@@ -358,6 +380,9 @@ impl Store {
     }
 
     async fn execute(&self, sql: Sql) -> Result<u64, sqlx::Error> {
+        if sql.matches_nothing() {
+            return Ok(0);
+        }
         let text = self.sql(&sql.text);
         Ok(bind(sqlx::query(&text), sql.args)
             .execute(&self.pool)

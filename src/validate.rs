@@ -24,6 +24,14 @@ pub fn link(raw: &str) -> Result<String, FieldError> {
             "string_too_long",
         ));
     }
+    // NUL cannot be stored by every engine (PostgreSQL refuses it), so none accepts it.
+    if value.contains('\0') {
+        return Err(body_error(
+            "link",
+            "URL should not contain NUL characters",
+            "url_parsing",
+        ));
+    }
     let parsed = url::Url::parse(value).map_err(|e| {
         body_error(
             "link",
@@ -50,6 +58,13 @@ pub fn tag_name(field: &str, raw: &str) -> Result<String, FieldError> {
             field,
             "String should have at least 1 character",
             "string_too_short",
+        ));
+    }
+    if value.contains('\0') {
+        return Err(body_error(
+            field,
+            "String should not contain NUL characters",
+            "string_pattern_mismatch",
         ));
     }
     if chars > MAX_TAG_CHARS {

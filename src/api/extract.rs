@@ -49,6 +49,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 "missing",
             ));
         }
+        // Malformed JSON, trailing data included, is refused before anything is taken from it;
+        // so is a valid value that is not an object (serde would read an array as a struct).
+        if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+            return Err(ApiError::validation(
+                vec![json!("body"), json!(err.column())],
+                "JSON decode error",
+                "json_invalid",
+            ));
+        }
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::validation(
+                vec![json!("body")],
+                "Input should be a valid dictionary or object to extract fields from",
+                "model_attributes_type",
+            ));
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize::<_, T>(de) {
             Ok(value) => Ok(JsonBody(value)),
