@@ -84,6 +84,23 @@ LUA
     results+=("$(measure "GET /link/?tag=&limit=100" "$B/link/?tag=tag3&limit=100" "" "Authorization: Bearer $token")")
     results+=("$(measure "POST /link/" "$B/link/" "$WORK/post_link.lua")")
     results+=("$(measure "POST /token/" "$B/token/" "$WORK/post_token.lua")")
+    # Login flood: 16 connections logging in as fast as they can while 4 others read a link.
+    cat >"$WORK/p95.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $token"
+done = function(summary, latency, requests)
+  print("P95 " .. string.format("%.2f", latency:percentile(95) / 1000))
+end
+LUA
+    wrk -t1 -c16 -d"${DURATION}s" -s "$WORK/post_token.lua" "$B/token/" >"$WORK/flood.txt" &
+    local flood=$!
+    sleep 0.5
+    local during; during=$(wrk -t1 -c4 -d"$((DURATION - 1))s" --latency -s "$WORK/p95.lua" "$B/link/$link_id")
+    wait "$flood" || true
+    local flood_rps; flood_rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/flood.txt")
+    results+=("$(printf '%s\t%s\t%s\t%s\t%s' "GET /link/{id} during a 16-client login flood (p95 in the p99 column)" \
+        "$(awk '/Requests\/sec/ {print $2}' <<<"$during")" "$(awk '$1=="50%" {print $2}' <<<"$during")" \
+        "$(awk '/^P95/ {print $2 "ms"}' <<<"$during")" "$(awk '/Non-2xx/ {n=$NF} END {print n+0}' <<<"$during")")")
+    results+=("$(printf '%s\t%s\t-\t-\t0' "POST /token/ during that flood" "$flood_rps")")
     local loaded; loaded=$(rss_mib "$pid")
     kill "$pid"; wait "$pid" 2>/dev/null || true
     for r in "${results[@]}"; do

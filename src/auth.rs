@@ -10,7 +10,6 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
 
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -202,23 +201,57 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longer passwords are refused so that hashing cost stays bounded.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// Hashes and verifies passwords on the blocking pool, at most `permits` at a time, so that a
-/// flood of logins cannot take every thread.
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Hashes and verifies passwords on a small pool of dedicated threads, never on the async
+/// executor: a flood of logins queues up there instead of taking the threads every other
+/// request needs. Few long-lived threads also keep memory flat (each Argon2 hash touches
+/// 19 MiB, and every new thread would keep an allocator arena of its own).
 #[derive(Clone)]
 pub struct Passwords {
-    permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::SyncSender<Job>,
     /// A real hash of a random password, verified when a login names nobody, so that such a
     /// login costs as long as one with a wrong password.
     dummy_hash: Arc<String>,
 }
 
+/// Jobs that may wait for a hashing thread; past that, callers wait to enqueue.
+const QUEUE_DEPTH: usize = 1024;
+
 impl Passwords {
-    pub async fn new(permits: usize) -> anyhow::Result<Passwords> {
+    pub async fn new(threads: usize) -> anyhow::Result<Passwords> {
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(QUEUE_DEPTH);
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("tagmark-hash-{n}"))
+                .spawn(move || loop {
+                    let job = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(poisoned) => poisoned.into_inner().recv(),
+                    };
+                    match job {
+                        // A panicking job only loses its own answer.
+                        Ok(job) => {
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        }
+                        Err(_) => return, // every sender is gone
+                    }
+                })?;
+        }
+        let passwords = Passwords {
+            jobs,
+            dummy_hash: Arc::new(String::new()),
+        };
         let random = uuid::Uuid::new_v4().to_string();
-        let dummy_hash = tokio::task::spawn_blocking(move || hash_password(&random)).await??;
+        let dummy_hash = passwords
+            .run(move || hash_password(&random))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))??;
         Ok(Passwords {
-            permits: Arc::new(Semaphore::new(permits.max(1))),
             dummy_hash: Arc::new(dummy_hash),
+            ..passwords
         })
     }
 
@@ -226,14 +259,28 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> ApiResult<T> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            // A caller that gave up (timeout, closed connection) needs no answer.
+            if !tx.is_closed() {
+                let _ = tx.send(work());
+            }
+        });
+        let gone = || ApiError::Internal(anyhow::anyhow!("the hashing threads are gone"));
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full(job)) => {
+                // Only a full queue makes enqueueing wait; do that wait off the executor too.
+                let jobs = self.jobs.clone();
+                tokio::task::spawn_blocking(move || jobs.send(job))
+                    .await
+                    .map_err(|e| ApiError::Internal(e.into()))?
+                    .map_err(|_| gone())?;
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(gone()),
+        }
+        rx.await
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("a password job failed")))
     }
 
     pub async fn hash(&self, password: String) -> ApiResult<String> {
