@@ -60,6 +60,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         PoolSettings {
             max_connections: config.db_max_connections,
             acquire_timeout: Duration::from_secs(config.db_timeout_seconds.max(1)),
+            stamp_cache: Duration::from_secs(config.auth_cache_seconds),
         },
     )
     .await

@@ -33,6 +33,26 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Import a Netscape bookmark file (as browsers, linkding, Shaarli and Pinboard write it)
+    /// into an account; links whose URL the account already has are skipped.
+    Import {
+        /// The bookmark file; `-` reads standard input.
+        file: PathBuf,
+        /// Email of the account to import into.
+        #[arg(long)]
+        account: String,
+        /// Also tag each link with the names of the folders it is in.
+        #[arg(long)]
+        folder_tags: bool,
+    },
+    /// Write an account's links to standard output.
+    Export {
+        /// Email of the account to export.
+        #[arg(long)]
+        account: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::transfer::ExportFormat,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +136,9 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub trusted_proxies: Option<Vec<String>>,
+    /// Seconds a principal's security stamp may be answered from memory [default: 2; 0: never].
+    #[arg(long, env = "TAGMARK_AUTH_CACHE_SECONDS", global = true)]
+    pub auth_cache_seconds: Option<u64>,
     /// Serve /metrics on this separate address instead of the main one.
     #[arg(long, env = "TAGMARK_METRICS_BIND", global = true)]
     pub metrics_bind: Option<String>,
@@ -146,6 +169,7 @@ impl Settings {
             login_window_seconds: self.login_window_seconds.or(other.login_window_seconds),
             trusted_proxies: self.trusted_proxies.or(other.trusted_proxies),
             metrics_bind: self.metrics_bind.or(other.metrics_bind),
+            auth_cache_seconds: self.auth_cache_seconds.or(other.auth_cache_seconds),
         }
     }
 }
@@ -176,6 +200,9 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Where `/metrics` is served when not on the main address.
     pub metrics_bind: Option<String>,
+    /// How long a security stamp may be answered from memory; revocations made through
+    /// another process take effect after at most this long.
+    pub auth_cache_seconds: u64,
 }
 
 impl Default for Config {
@@ -196,6 +223,7 @@ impl Default for Config {
             login_window_seconds: 900,
             trusted_proxies: Vec::new(),
             metrics_bind: None,
+            auth_cache_seconds: 2,
         }
     }
 }
@@ -278,6 +306,7 @@ impl Config {
                 .max(1),
             trusted_proxies,
             metrics_bind: s.metrics_bind.filter(|b| !b.is_empty()),
+            auth_cache_seconds: s.auth_cache_seconds.unwrap_or(defaults.auth_cache_seconds),
             bind: s.bind.unwrap_or(defaults.bind),
             database_url: s.database_url.unwrap_or(defaults.database_url),
             secret_key,

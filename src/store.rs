@@ -11,8 +11,12 @@ use sqlx::query::{Query, QueryAs};
 use sqlx::{Any, AnyPool, Executor, FromRow, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub mod transfer;
+
 use crate::error::{is_unique_violation, ApiError, ApiResult};
-use crate::model::{new_id, now_micros, Account, Credentials, Link, Page, Tag, TagLink};
+use crate::model::{
+    new_id, now_micros, Account, Credentials, Link, LinkDetails, Micros, Page, Tag, TagLink,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -98,9 +102,55 @@ async fn migrate(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
     }
 }
 
+/// Fill in `link_hash` and `search_text` of links stored before those columns existed; they are
+/// computed here rather than in SQL so that every engine derives them the same way.
+async fn fill_link_keys(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
+    let update = match engine {
+        Engine::Postgres => "UPDATE links SET link_hash = $1, search_text = $2 WHERE link_id = $3",
+        _ => "UPDATE links SET link_hash = ?, search_text = ? WHERE link_id = ?",
+    };
+    loop {
+        type Row = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT link_id, link, title, description, notes FROM links \
+             WHERE link_hash IS NULL OR search_text IS NULL LIMIT 1000",
+        )
+        .fetch_all(pool)
+        .await
+        .context("cannot read links to index")?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = pool.begin().await?;
+        for (link_id, link, title, description, notes) in rows {
+            let details = LinkDetails {
+                title,
+                description,
+                notes,
+            };
+            sqlx::query(update)
+                .bind(link_hash(&link))
+                .bind(search_text(&link, &details))
+                .bind(link_id)
+                .execute(&mut *tx)
+                .await
+                .context("cannot index links")?;
+        }
+        tx.commit().await?;
+    }
+}
+
 /// Arguments collected while a query is assembled.
 enum Arg {
     Text(String),
+    /// A text that may be NULL (never compared, so never a reason to match nothing).
+    OptText(Option<String>),
     Int(i64),
 }
 
@@ -123,6 +173,10 @@ impl Sql {
     }
     fn text(&mut self, value: impl Into<String>) -> &mut Self {
         self.args.push(Arg::Text(value.into()));
+        self
+    }
+    fn opt_text(&mut self, value: Option<&str>) -> &mut Self {
+        self.args.push(Arg::OptText(value.map(str::to_owned)));
         self
     }
     fn int(&mut self, value: i64) -> &mut Self {
@@ -160,6 +214,7 @@ fn bind_as<'q, O>(
     for arg in args {
         q = match arg {
             Arg::Text(s) => q.bind(s),
+            Arg::OptText(s) => q.bind(s),
             Arg::Int(i) => q.bind(i),
         };
     }
@@ -173,6 +228,7 @@ fn bind<'q>(
     for arg in args {
         q = match arg {
             Arg::Text(s) => q.bind(s),
+            Arg::OptText(s) => q.bind(s),
             Arg::Int(i) => q.bind(i),
         };
     }
@@ -198,15 +254,63 @@ pub struct Store {
     pool: AnyPool,
     engine: Engine,
     writer: Option<Arc<Mutex<()>>>,
+    stamps: Arc<StampCache>,
 }
 
 pub struct PoolSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// How long a principal's security stamp may be answered from memory (zero: never).
+    pub stamp_cache: Duration,
+}
+
+/// Security stamps recently read, so that authenticating a request need not ask the database
+/// each time. Changes made through this process drop the entry at once; changes made
+/// elsewhere (another server, the admin CLI) are seen once the entry is older than the TTL.
+struct StampCache {
+    ttl: Duration,
+    entries: std::sync::Mutex<
+        std::collections::HashMap<String, (Option<(String, String)>, std::time::Instant)>,
+    >,
+}
+
+/// Past this many cached principals the cache starts over (bounded memory).
+const STAMP_CACHE_MAX: usize = 100_000;
+
+impl StampCache {
+    fn get(&self, key: &str) -> Option<Option<(String, String)>> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(value, _)| value.clone())
+    }
+
+    fn put(&self, key: String, value: Option<(String, String)>) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= STAMP_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(key, (value, std::time::Instant::now()));
+    }
+
+    fn forget(&self, key: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
 }
 
 const ACCOUNT_COLUMNS: &str = "account_id, email, created_at";
-const LINK_COLUMNS: &str = "l.link_id, l.link, l.account_id, l.created_at";
+const LINK_COLUMNS: &str =
+    "l.link_id, l.link, l.account_id, l.created_at, l.title, l.description, l.notes, l.updated_at";
 const TAG_COLUMNS: &str = "tag_id, tag, account_id, created_at";
 
 impl Store {
@@ -244,10 +348,15 @@ impl Store {
             .await
             .with_context(|| format!("cannot open the {engine:?} database"))?;
         migrate(&pool, engine).await?;
+        fill_link_keys(&pool, engine).await?;
         Ok(Store {
             pool,
             engine,
             writer: (engine == Engine::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            stamps: Arc::new(StampCache {
+                ttl: settings.stamp_cache,
+                entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+            }),
         })
     }
 
@@ -433,16 +542,29 @@ impl Store {
 
     /// The security stamp of an account, if the account exists.
     pub async fn account_stamp(&self, account_id: &str) -> ApiResult<Option<String>> {
-        let mut sql = Sql::new("SELECT security_stamp FROM accounts WHERE account_id = ?");
+        let key = format!("a:{account_id}");
+        if let Some(cached) = self.stamps.get(&key) {
+            return Ok(cached.map(|(_, stamp)| stamp));
+        }
+        let mut sql =
+            Sql::new("SELECT account_id, security_stamp FROM accounts WHERE account_id = ?");
         sql.text(account_id);
-        Ok(self.fetch_optional::<(String,)>(sql).await?.map(|(s,)| s))
+        let found: Option<(String, String)> = self.fetch_optional(sql).await?;
+        self.stamps.put(key, found.clone());
+        Ok(found.map(|(_, stamp)| stamp))
     }
 
     /// The id and security stamp of an admin user, if it exists.
     pub async fn user_stamp(&self, username: &str) -> ApiResult<Option<(String, String)>> {
+        let key = format!("u:{username}");
+        if let Some(cached) = self.stamps.get(&key) {
+            return Ok(cached);
+        }
         let mut sql = Sql::new("SELECT user_id, security_stamp FROM users WHERE username = ?");
         sql.text(username);
-        self.fetch_optional(sql).await
+        let found: Option<(String, String)> = self.fetch_optional(sql).await?;
+        self.stamps.put(key, found.clone());
+        Ok(found)
     }
 
     /// Replace a password hash without changing the stamp (a rehash after login), only if the
@@ -476,7 +598,9 @@ impl Store {
             .text(hash)
             .text(new_stamp())
             .int(now_micros());
-        Ok(self.execute(sql).await? == 1)
+        let created = self.execute(sql).await? == 1;
+        self.stamps.forget(&format!("u:{username}"));
+        Ok(created)
     }
 
     /// Set an admin's password and a new stamp, revoking its tokens; `false` if no such admin.
@@ -484,7 +608,9 @@ impl Store {
         let mut sql =
             Sql::new("UPDATE users SET hashed_password = ?, security_stamp = ? WHERE username = ?");
         sql.text(hash).text(new_stamp()).text(username);
-        Ok(self.execute(sql).await? == 1)
+        let changed = self.execute(sql).await? == 1;
+        self.stamps.forget(&format!("u:{username}"));
+        Ok(changed)
     }
 
     // ---- accounts ---------------------------------------------------------------------------
@@ -522,8 +648,11 @@ impl Store {
         email: Option<&str>,
         hash: Option<&str>,
     ) -> ApiResult<Option<Account>> {
-        self.retrying(|| self.update_account_once(account_id, email, hash))
-            .await
+        let result = self
+            .retrying(|| self.update_account_once(account_id, email, hash))
+            .await;
+        self.stamps.forget(&format!("a:{account_id}"));
+        result
     }
 
     async fn update_account_once(
@@ -599,7 +728,9 @@ impl Store {
 
     /// Delete an account with all its tag-links, links and tags, in one transaction.
     pub async fn delete_account(&self, account_id: &str) -> ApiResult<Option<Account>> {
-        self.retrying(|| self.delete_account_once(account_id)).await
+        let result = self.retrying(|| self.delete_account_once(account_id)).await;
+        self.stamps.forget(&format!("a:{account_id}"));
+        result
     }
 
     async fn delete_account_once(&self, account_id: &str) -> ApiResult<Option<Account>> {
@@ -764,8 +895,9 @@ impl Store {
         account_id: &str,
         url: &str,
         tag: TagRef<'_>,
+        details: &LinkDetails,
     ) -> ApiResult<Link> {
-        self.retrying(|| self.create_link_once(account_id, url, tag))
+        self.retrying(|| self.create_link_once(account_id, url, tag, details))
             .await
     }
 
@@ -774,6 +906,7 @@ impl Store {
         account_id: &str,
         url: &str,
         tag: TagRef<'_>,
+        details: &LinkDetails,
     ) -> ApiResult<Link> {
         let mut tx = self.begin().await?;
         self.require_account(&mut tx, account_id).await?;
@@ -793,24 +926,52 @@ impl Store {
                     .tag_id
             }
         };
+        let link = self
+            .insert_link(&mut tx, account_id, url, details, now_micros())
+            .await?;
+        self.insert_taglink(&mut tx, account_id, &tag_id, &link.link_id)
+            .await?;
+        tx.commit().await?;
+        Ok(link)
+    }
+
+    /// Insert a link row with its derived columns (`link_hash` for exact-URL lookups,
+    /// `search_text` for `q`). Every path that creates links goes through here, so that no
+    /// link misses a search or a lookup.
+    async fn insert_link(
+        &self,
+        tx: &mut WriteTx,
+        account_id: &str,
+        url: &str,
+        details: &LinkDetails,
+        created_at: Micros,
+    ) -> ApiResult<Link> {
         let link = Link {
             link_id: new_id(),
             link: url.to_owned(),
             account_id: account_id.to_owned(),
-            created_at: now_micros(),
+            created_at,
+            title: details.title.clone(),
+            description: details.description.clone(),
+            notes: details.notes.clone(),
+            updated_at: created_at,
         };
         let mut insert = Sql::new(
-            "INSERT INTO links (link_id, link, account_id, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
+             description, notes, link_hash, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
         insert
             .text(&link.link_id)
             .text(&link.link)
             .text(account_id)
-            .int(link.created_at);
-        self.tx_execute(&mut tx, insert).await?;
-        self.insert_taglink(&mut tx, account_id, &tag_id, &link.link_id)
-            .await?;
-        tx.commit().await?;
+            .int(link.created_at)
+            .int(link.updated_at)
+            .opt_text(link.title.as_deref())
+            .opt_text(link.description.as_deref())
+            .opt_text(link.notes.as_deref())
+            .text(link_hash(url))
+            .text(search_text(url, details));
+        self.tx_execute(tx, insert).await?;
         Ok(link)
     }
 
@@ -995,6 +1156,33 @@ pub fn account_not_found(account_id: &str) -> ApiError {
 /// The key under which tag names are unique: the same on every engine, whatever its collation.
 pub fn tag_key(name: &str) -> String {
     name.trim().to_lowercase()
+}
+
+/// The hex SHA-256 of a URL: what exact-URL lookups compare (a 2048-byte URL is too long for
+/// a MySQL index).
+pub fn link_hash(url: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(url.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What `q` searches: URL, title, description and notes, lower-cased here so that every
+/// engine matches the same way (SQLite's LOWER folds only ASCII), one field a line so that a
+/// word never spans two fields.
+pub fn search_text(url: &str, details: &LinkDetails) -> String {
+    [
+        Some(url),
+        details.title.as_deref(),
+        details.description.as_deref(),
+        details.notes.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("\n")
+    .to_lowercase()
 }
 
 pub fn email_key(email: &str) -> String {
