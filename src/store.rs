@@ -269,10 +269,12 @@ pub struct PoolSettings {
 /// elsewhere (another server, the admin CLI) are seen once the entry is older than the TTL.
 struct StampCache {
     ttl: Duration,
-    entries: std::sync::Mutex<
-        std::collections::HashMap<String, (Option<(String, String)>, std::time::Instant)>,
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedStamp>>,
     >,
 }
+
+/// A principal's id and stamp (None: no such principal), and when that was read.
+type CachedStamp = (Option<(String, String)>, std::time::Instant);
 
 /// Past this many cached principals the cache starts over (bounded memory).
 const STAMP_CACHE_MAX: usize = 100_000;
