@@ -270,7 +270,6 @@ pub struct PoolSettings {
 struct StampCache {
     ttl: Duration,
     entries: std::sync::Mutex<std::collections::HashMap<String, CachedStamp>>,
-    >,
 }
 
 /// A principal's id and stamp (None: no such principal), and when that was read.
