@@ -34,6 +34,24 @@ pub struct Link {
     #[serde(serialize_with = "serialize_micros")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Micros,
+    /// A title, at most 1024 characters; `null` when unset.
+    pub title: Option<String>,
+    /// A description, at most 4000 characters; `null` when unset.
+    pub description: Option<String>,
+    /// Private notes, at most 8000 characters; `null` when unset.
+    pub notes: Option<String>,
+    /// When the link was last changed (its creation time until then).
+    #[serde(serialize_with = "serialize_micros")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Micros,
+}
+
+/// The optional descriptive fields of a link, as given when creating or importing it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkDetails {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub notes: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -45,6 +63,20 @@ pub struct Tag {
     #[serde(serialize_with = "serialize_micros")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Micros,
+}
+
+/// A tag with the number of links carrying it (`GET /tag/?with_counts=true`).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct TagWithCount {
+    pub tag_id: String,
+    /// The tag's name, in the spelling first used.
+    pub tag: String,
+    pub account_id: String,
+    #[serde(serialize_with = "serialize_micros")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Micros,
+    /// How many links carry this tag.
+    pub link_count: i64,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]

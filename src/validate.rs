@@ -8,6 +8,11 @@ use crate::error::FieldError;
 pub const MAX_URL_BYTES: usize = 2048;
 pub const MAX_TAG_CHARS: usize = 255;
 pub const MAX_EMAIL_BYTES: usize = 254;
+/// Limits of a link's descriptive fields, in characters. MySQL sets them (a row must fit in
+/// 65,535 bytes at 4 bytes a character); every engine applies the same ones.
+pub const MAX_TITLE_CHARS: usize = 1024;
+pub const MAX_DESCRIPTION_CHARS: usize = 4000;
+pub const MAX_NOTES_CHARS: usize = 8000;
 const REFUSED_SCHEMES: [&str; 3] = ["javascript", "data", "vbscript"];
 
 fn body_error(field: &str, msg: impl Into<String>, kind: &str) -> FieldError {
@@ -75,6 +80,49 @@ pub fn tag_name(field: &str, raw: &str) -> Result<String, FieldError> {
         ));
     }
     Ok(value.to_owned())
+}
+
+/// A link's title (trimmed), description or notes: at most `max_chars` characters, no NUL.
+pub fn link_text(field: &str, raw: &str, max_chars: usize) -> Result<String, FieldError> {
+    let value = if field == "title" { raw.trim() } else { raw };
+    if value.contains('\0') {
+        return Err(body_error(
+            field,
+            "String should not contain NUL characters",
+            "string_pattern_mismatch",
+        ));
+    }
+    if value.chars().count() > max_chars {
+        return Err(body_error(
+            field,
+            format!("String should have at most {max_chars} characters"),
+            "string_too_long",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// The descriptive fields of a link, each checked; every error is reported at once.
+pub fn link_details(
+    title: Option<&str>,
+    description: Option<&str>,
+    notes: Option<&str>,
+) -> Result<crate::model::LinkDetails, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut check = |field: &str, value: Option<&str>, max: usize| match value {
+        None => None,
+        Some(v) => link_text(field, v, max).map_err(|e| errors.push(e)).ok(),
+    };
+    let details = crate::model::LinkDetails {
+        title: check("title", title, MAX_TITLE_CHARS),
+        description: check("description", description, MAX_DESCRIPTION_CHARS),
+        notes: check("notes", notes, MAX_NOTES_CHARS),
+    };
+    if errors.is_empty() {
+        Ok(details)
+    } else {
+        Err(errors)
+    }
 }
 
 /// A plausible email address: one `@`, something before it, a dotted domain after it, no
@@ -153,6 +201,16 @@ mod tests {
         assert!(tag_name("tag", "   ").is_err());
         assert!(tag_name("tag", &"ä".repeat(255)).is_ok());
         assert!(tag_name("tag", &"ä".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn details() {
+        let d = link_details(Some("  T "), None, Some(" n ")).unwrap();
+        assert_eq!(d.title.as_deref(), Some("T"));
+        assert_eq!(d.notes.as_deref(), Some(" n "));
+        assert!(link_text("title", &"ä".repeat(1024), MAX_TITLE_CHARS).is_ok());
+        let errors = link_details(Some(&"a".repeat(1025)), Some("a\0"), None).unwrap_err();
+        assert_eq!(errors.len(), 2);
     }
 
     #[test]

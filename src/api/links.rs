@@ -23,6 +23,12 @@ pub struct PostLink {
     pub tag_id: Option<String>,
     /// The account; required for the admin scope, omitted (or your own) for the account scope.
     pub account_id: Option<String>,
+    /// A title, at most 1024 characters (trimmed).
+    pub title: Option<String>,
+    /// A description, at most 4000 characters.
+    pub description: Option<String>,
+    /// Private notes, at most 8000 characters.
+    pub notes: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -103,10 +109,16 @@ pub async fn post_link(
         .as_deref()
         .map(|t| validate::tag_name("tag", t))
         .transpose();
-    let (url, tag) = match (url, tag) {
-        (Ok(url), Ok(tag)) => (url, tag),
-        (url, tag) => {
-            let errors = [url.err(), tag.err()].into_iter().flatten().collect();
+    let details = validate::link_details(
+        body.title.as_deref(),
+        body.description.as_deref(),
+        body.notes.as_deref(),
+    );
+    let (url, tag, details) = match (url, tag, details) {
+        (Ok(url), Ok(tag), Ok(details)) => (url, tag, details),
+        (url, tag, details) => {
+            let mut errors: Vec<_> = [url.err(), tag.err()].into_iter().flatten().collect();
+            errors.extend(details.err().unwrap_or_default());
             return Err(ApiError::Validation(errors));
         }
     };
@@ -125,7 +137,10 @@ pub async fn post_link(
         (Some(name), None) => TagRef::Name(name),
         (None, Some(id)) => TagRef::Id(id),
     };
-    let link = state.store.create_link(&account_id, &url, tag_ref).await?;
+    let link = state
+        .store
+        .create_link(&account_id, &url, tag_ref, &details)
+        .await?;
     Ok(Json(link))
 }
 
