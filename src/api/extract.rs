@@ -28,18 +28,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        if let Some(ct) = content_type(&req) {
-            let essence = ct
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            if essence != "application/json" && !essence.ends_with("+json") {
-                return Err(ApiError::UnsupportedMediaType(
-                    "Content-Type must be application/json".into(),
-                ));
-            }
+        if media_type(&req).is_some_and(|m| m != "application/json" && !m.ends_with("+json")) {
+            return Err(ApiError::UnsupportedMediaType(
+                "Content-Type must be application/json".into(),
+            ));
         }
         let bytes = read_body(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -82,18 +74,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        if let Some(ct) = content_type(&req) {
-            let essence = ct
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            if essence != "application/x-www-form-urlencoded" {
-                return Err(ApiError::UnsupportedMediaType(
-                    "Content-Type must be application/x-www-form-urlencoded".into(),
-                ));
-            }
+        if media_type(&req).is_some_and(|m| m != "application/x-www-form-urlencoded") {
+            return Err(ApiError::UnsupportedMediaType(
+                "Content-Type must be application/x-www-form-urlencoded".into(),
+            ));
         }
         let bytes = read_body(req, state).await?;
         parse_urlencoded("body", &bytes).map(FormBody)
@@ -109,10 +93,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
     }
 }
 
-fn content_type(req: &Request) -> Option<&str> {
-    req.headers()
-        .get(CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap_or("invalid"))
+/// The request's media type without parameters, lower-cased; `None` without a Content-Type.
+fn media_type(req: &Request) -> Option<String> {
+    req.headers().get(CONTENT_TYPE).map(|v| {
+        v.to_str()
+            .unwrap_or("invalid")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    })
 }
 
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
