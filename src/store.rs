@@ -146,50 +146,6 @@ async fn fill_link_keys(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
     }
 }
 
-/// Fill in `link_hash` and `search_text` of links stored before those columns existed; they are
-/// computed here rather than in SQL so that every engine derives them the same way.
-async fn fill_link_keys(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
-    let update = match engine {
-        Engine::Postgres => "UPDATE links SET link_hash = $1, search_text = $2 WHERE link_id = $3",
-        _ => "UPDATE links SET link_hash = ?, search_text = ? WHERE link_id = ?",
-    };
-    loop {
-        type Row = (
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT link_id, link, title, description, notes FROM links \
-             WHERE link_hash IS NULL OR search_text IS NULL LIMIT 1000",
-        )
-        .fetch_all(pool)
-        .await
-        .context("cannot read links to index")?;
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let mut tx = pool.begin().await?;
-        for (link_id, link, title, description, notes) in rows {
-            let details = LinkDetails {
-                title,
-                description,
-                notes,
-            };
-            sqlx::query(update)
-                .bind(link_hash(&link))
-                .bind(search_text(&link, &details))
-                .bind(link_id)
-                .execute(&mut *tx)
-                .await
-                .context("cannot index links")?;
-        }
-        tx.commit().await?;
-    }
-}
-
 /// Arguments collected while a query is assembled.
 enum Arg {
     Text(String),
@@ -217,10 +173,6 @@ impl Sql {
     }
     fn text(&mut self, value: impl Into<String>) -> &mut Self {
         self.args.push(Arg::Text(value.into()));
-        self
-    }
-    fn opt_text(&mut self, value: Option<&str>) -> &mut Self {
-        self.args.push(Arg::OptText(value.map(str::to_owned)));
         self
     }
     fn opt_text(&mut self, value: Option<&str>) -> &mut Self {
@@ -397,7 +349,6 @@ impl Store {
             .await
             .with_context(|| format!("cannot open the {engine:?} database"))?;
         migrate(&pool, engine).await?;
-        fill_link_keys(&pool, engine).await?;
         fill_link_keys(&pool, engine).await?;
         Ok(Store {
             pool,
@@ -1206,33 +1157,6 @@ pub fn account_not_found(account_id: &str) -> ApiError {
 /// The key under which tag names are unique: the same on every engine, whatever its collation.
 pub fn tag_key(name: &str) -> String {
     name.trim().to_lowercase()
-}
-
-/// The hex SHA-256 of a URL: what exact-URL lookups compare (a 2048-byte URL is too long for
-/// a MySQL index).
-pub fn link_hash(url: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(url.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// What `q` searches: URL, title, description and notes, lower-cased here so that every
-/// engine matches the same way (SQLite's LOWER folds only ASCII), one field a line so that a
-/// word never spans two fields.
-pub fn search_text(url: &str, details: &LinkDetails) -> String {
-    [
-        Some(url),
-        details.title.as_deref(),
-        details.description.as_deref(),
-        details.notes.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join("\n")
-    .to_lowercase()
 }
 
 /// The hex SHA-256 of a URL: what exact-URL lookups compare (a 2048-byte URL is too long for
