@@ -9,9 +9,11 @@ pub mod config;
 pub mod error;
 pub mod metrics;
 pub mod model;
+pub mod netscape;
 pub mod openapi;
 pub mod store;
 pub mod throttle;
+pub mod transfer;
 pub mod validate;
 
 pub use app::Application;

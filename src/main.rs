@@ -18,6 +18,9 @@ async fn main() -> ExitCode {
                     .await
             }
             Command::Admin { command } => tagmark::admin::run(&config, command).await,
+            command @ (Command::Import { .. } | Command::Export { .. }) => {
+                tagmark::transfer::run(&config, command).await
+            }
         }
     }
     .await;

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::OpenApi;
 
-use crate::api::{accounts, extract, links, taglinks, tags, token};
+use crate::api::{accounts, extract, links, taglinks, tags, token, transfer};
 use crate::auth::TokenResponse;
 use crate::model::{Account, Deleted, Link, Tag, TagLink};
 
@@ -17,15 +17,18 @@ use crate::model::{Account, Deleted, Link, Tag, TagLink};
         taglinks::list_taglinks, taglinks::post_taglink, taglinks::delete_taglinks,
         accounts::post_account, accounts::list_accounts, accounts::get_account, accounts::delete_account, accounts::patch_account,
         token::post_token, crate::api::health,
+        transfer::post_import, transfer::get_export,
     ),
     components(schemas(Link, Tag, TagLink, Account, Deleted, TokenResponse, extract::ErrorDetail,
-        links::PostLink, tags::PostTag, taglinks::PostTagLink, accounts::PostAccount, accounts::PatchAccount, token::LoginForm)),
+        links::PostLink, tags::PostTag, taglinks::PostTagLink, accounts::PostAccount, accounts::PatchAccount, token::LoginForm,
+        transfer::ImportUpload, crate::transfer::ImportReport, crate::transfer::InvalidBookmark, crate::transfer::ExportedLink)),
     tags(
         (name = "links", description = "Bookmarked URLs"),
         (name = "tags", description = "Tags, unique per account regardless of case"),
         (name = "taglinks", description = "Which tags a link carries"),
         (name = "accounts", description = "Accounts (admin), or the caller's own"),
         (name = "auth", description = "OAuth2 password flow"),
+        (name = "transfer", description = "Import and export as a Netscape bookmark file"),
         (name = "meta", description = "Operations"),
     )
 )]

@@ -7,6 +7,7 @@ pub mod links;
 pub mod taglinks;
 pub mod tags;
 pub mod token;
+pub mod transfer;
 
 use std::sync::Arc;
 
@@ -47,6 +48,13 @@ pub fn router(state: AppState) -> Router {
                 .delete(accounts::delete_account)
                 .patch(accounts::patch_account),
         )
+        .route(
+            "/import",
+            axum::routing::post(transfer::post_import).layer(axum::extract::DefaultBodyLimit::max(
+                crate::transfer::MAX_IMPORT_BYTES,
+            )),
+        )
+        .route("/export", get(transfer::get_export))
         .route("/token", axum::routing::post(token::post_token))
         .route("/health", get(health))
         .route("/openapi.json", get(openapi_json))

@@ -1,0 +1,259 @@
+//! Bulk import and export of an account's links: one transaction, multi-row statements.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::any::AnyRow;
+use sqlx::FromRow;
+
+use super::{
+    account_not_found, bind, bind_as, link_hash, search_text, tag_key, Sql, Store, WriteTx,
+    LINK_COLUMNS,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{new_id, now_micros, Link, LinkDetails, Micros};
+
+/// A link to import, already validated.
+#[derive(Debug, Clone)]
+pub struct NewLink {
+    pub url: String,
+    pub details: LinkDetails,
+    /// Tag names, trimmed and distinct regardless of case.
+    pub tags: Vec<String>,
+    pub created_at: Micros,
+    pub updated_at: Micros,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub created: u64,
+    /// Links whose URL the account already had, or that came earlier in the same import.
+    pub skipped: u64,
+}
+
+/// Rows per multi-row INSERT: well under every engine's limit on bound parameters.
+const ROWS_PER_INSERT: usize = 100;
+
+impl Store {
+    async fn tx_fetch_all<T>(&self, tx: &mut WriteTx, sql: Sql) -> ApiResult<Vec<T>>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        let text = self.sql(&sql.text);
+        Ok(bind_as(sqlx::query_as::<_, T>(&text), sql.args)
+            .fetch_all(&mut *tx.tx)
+            .await?)
+    }
+
+    /// Run an INSERT. Unlike `tx_execute` it never skips the statement for a value with a
+    /// trailing space: such values (a description, the search text) are stored, not compared.
+    async fn tx_insert(&self, tx: &mut WriteTx, sql: Sql) -> ApiResult<()> {
+        let text = self.sql(&sql.text);
+        bind(sqlx::query(&text), sql.args)
+            .execute(&mut *tx.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Store `links` in `account_id`, all or nothing: links whose URL the account already has
+    /// (or that repeat an earlier one of `links`) are skipped; tags are found or created by
+    /// name regardless of case. Concurrent imports into one account run one after the other.
+    pub async fn import_links(
+        &self,
+        account_id: &str,
+        links: &[NewLink],
+    ) -> ApiResult<ImportCounts> {
+        self.retrying(|| self.import_links_once(account_id, links))
+            .await
+    }
+
+    async fn import_links_once(
+        &self,
+        account_id: &str,
+        links: &[NewLink],
+    ) -> ApiResult<ImportCounts> {
+        let mut tx = self.begin().await?;
+        // Locking the account row serialises imports into it, so that two of them cannot both
+        // decide that a URL is new.
+        let mut account = Sql::new(&format!(
+            "SELECT account_id FROM accounts WHERE account_id = ?{}",
+            self.locking_read()
+        ));
+        account.text(account_id);
+        if self
+            .tx_fetch_all::<(String,)>(&mut tx, account)
+            .await?
+            .is_empty()
+        {
+            return Err(account_not_found(account_id));
+        }
+
+        let mut known = Sql::new("SELECT link_hash FROM links WHERE account_id = ?");
+        known.text(account_id);
+        let mut seen: HashSet<String> = self
+            .tx_fetch_all::<(Option<String>,)>(&mut tx, known)
+            .await?
+            .into_iter()
+            .filter_map(|(hash,)| hash)
+            .collect();
+        let mut counts = ImportCounts::default();
+        let mut fresh: Vec<(&NewLink, String)> = Vec::with_capacity(links.len());
+        for link in links {
+            let hash = link_hash(&link.url);
+            if seen.insert(hash.clone()) {
+                fresh.push((link, hash));
+            } else {
+                counts.skipped += 1;
+            }
+        }
+        if fresh.is_empty() {
+            tx.commit().await?;
+            return Ok(counts);
+        }
+
+        let tag_ids = self
+            .tags_by_key(&mut tx, account_id, fresh.iter().flat_map(|(l, _)| &l.tags))
+            .await?;
+
+        let mut taglinks: Vec<(&str, String)> = Vec::new();
+        let mut link_ids: Vec<String> = Vec::with_capacity(fresh.len());
+        for chunk in fresh.chunks(ROWS_PER_INSERT) {
+            let mut insert = Sql::new(
+                "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
+                 description, notes, link_hash, search_text) VALUES ",
+            );
+            for (i, (link, hash)) in chunk.iter().enumerate() {
+                let link_id = new_id();
+                insert
+                    .push(if i == 0 { "" } else { ", " })
+                    .push("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    .text(&link_id)
+                    .text(&link.url)
+                    .text(account_id)
+                    .int(link.created_at)
+                    .int(link.updated_at)
+                    .opt_text(link.details.title.as_deref())
+                    .opt_text(link.details.description.as_deref())
+                    .opt_text(link.details.notes.as_deref())
+                    .text(hash)
+                    .text(search_text(&link.url, &link.details));
+                for tag in &link.tags {
+                    let tag_id = tag_ids.get(&tag_key(tag)).ok_or_else(|| {
+                        ApiError::Internal(anyhow::anyhow!("tag {tag:?} missing after insert"))
+                    })?;
+                    taglinks.push((tag_id.as_str(), link_id.clone()));
+                }
+                link_ids.push(link_id);
+            }
+            self.tx_insert(&mut tx, insert).await?;
+            counts.created += chunk.len() as u64;
+        }
+
+        let now = now_micros();
+        for chunk in taglinks.chunks(ROWS_PER_INSERT * 2) {
+            let mut insert =
+                Sql::new("INSERT INTO taglinks (tag_id, link_id, account_id, created_at) VALUES ");
+            for (i, (tag_id, link_id)) in chunk.iter().enumerate() {
+                insert
+                    .push(if i == 0 { "" } else { ", " })
+                    .push("(?, ?, ?, ?)")
+                    .text(*tag_id)
+                    .text(link_id)
+                    .text(account_id)
+                    .int(now);
+            }
+            self.tx_insert(&mut tx, insert).await?;
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    /// The ids of the account's tags with these names (by key), creating the missing ones.
+    async fn tags_by_key<'a>(
+        &self,
+        tx: &mut WriteTx,
+        account_id: &str,
+        names: impl Iterator<Item = &'a String>,
+    ) -> ApiResult<HashMap<String, String>> {
+        let select = || {
+            let mut sql = Sql::new(&format!(
+                "SELECT tag_key, tag_id FROM tags WHERE account_id = ?{}",
+                self.locking_read()
+            ));
+            sql.text(account_id);
+            sql
+        };
+        let mut ids: HashMap<String, String> = self
+            .tx_fetch_all::<(String, String)>(tx, select())
+            .await?
+            .into_iter()
+            .collect();
+        let mut missing: Vec<(String, &str)> = Vec::new();
+        for name in names {
+            let key = tag_key(name);
+            if !ids.contains_key(&key) && !missing.iter().any(|(k, _)| *k == key) {
+                missing.push((key, name));
+            }
+        }
+        if missing.is_empty() {
+            return Ok(ids);
+        }
+        let now = now_micros();
+        for chunk in missing.chunks(ROWS_PER_INSERT * 2) {
+            let mut values = String::new();
+            for i in 0..chunk.len() {
+                values.push_str(if i == 0 {
+                    "(?, ?, ?, ?, ?)"
+                } else {
+                    ", (?, ?, ?, ?, ?)"
+                });
+            }
+            let mut insert = Sql::new(&self.insert_ignore(&format!(
+                "tags (tag_id, tag, tag_key, account_id, created_at) VALUES {values}"
+            )));
+            for (key, name) in chunk {
+                insert
+                    .text(new_id())
+                    .text(*name)
+                    .text(key)
+                    .text(account_id)
+                    .int(now);
+            }
+            self.tx_insert(tx, insert).await?;
+        }
+        // Read again: a tag that a concurrent transaction created meanwhile was not inserted
+        // by us, and the locking read sees it.
+        ids = self
+            .tx_fetch_all::<(String, String)>(tx, select())
+            .await?
+            .into_iter()
+            .collect();
+        Ok(ids)
+    }
+
+    /// Every link of the account, oldest first, each with its tag names (ordered by name).
+    pub async fn export_links(&self, account_id: &str) -> ApiResult<Vec<(Link, Vec<String>)>> {
+        let mut links = Sql::new(&format!(
+            "SELECT {LINK_COLUMNS} FROM links l WHERE l.account_id = ? \
+             ORDER BY l.created_at, l.link_id"
+        ));
+        links.text(account_id);
+        let links: Vec<Link> = self.fetch_all(links).await?;
+        let mut tags = Sql::new(
+            "SELECT tl.link_id, t.tag FROM taglinks tl JOIN tags t ON t.tag_id = tl.tag_id \
+             WHERE tl.account_id = ? AND t.account_id = tl.account_id ORDER BY t.tag_key, t.tag_id",
+        );
+        tags.text(account_id);
+        let mut by_link: HashMap<String, Vec<String>> = HashMap::new();
+        for (link_id, tag) in self.fetch_all::<(String, String)>(tags).await? {
+            by_link.entry(link_id).or_default().push(tag);
+        }
+        Ok(links
+            .into_iter()
+            .map(|link| {
+                let tags = by_link.remove(&link.link_id).unwrap_or_default();
+                (link, tags)
+            })
+            .collect())
+    }
+}
