@@ -190,15 +190,21 @@ impl Sql {
         }
         self
     }
-    /// True when a text argument holds NUL or ends in a space. No stored value does (validation
-    /// refuses NUL, names and URLs are trimmed, ids are generated), and the engines would not
-    /// agree on them: PostgreSQL cannot compare with NUL, and MySQL's PAD SPACE collations
-    /// ignore trailing spaces, so that `id + " "` would find `id`. Such a query is answered
-    /// without asking the database.
+    /// For a query that only finds rows (a SELECT, or a DELETE): true when a text argument holds
+    /// NUL or ends in a space. No stored key does (validation refuses NUL, names are trimmed,
+    /// ids are generated), and the engines would not agree on them: PostgreSQL cannot compare
+    /// with NUL, and MySQL's PAD SPACE collations ignore trailing spaces, so that `id + " "`
+    /// would find `id`. Such a query is answered without asking the database. Statements that
+    /// write values (INSERT, UPDATE) are never skipped: a value may end in a space.
     fn matches_nothing(&self) -> bool {
-        self.args
+        let finds_only = ["SELECT", "DELETE"]
             .iter()
-            .any(|a| matches!(a, Arg::Text(s) if s.contains('\0') || s.ends_with(' ')))
+            .any(|verb| self.text.trim_start().starts_with(verb));
+        finds_only
+            && self
+                .args
+                .iter()
+                .any(|a| matches!(a, Arg::Text(s) if s.contains('\0') || s.ends_with(' ')))
     }
     fn page(&mut self, page: Page) -> &mut Self {
         self.push(" LIMIT ? OFFSET ?")
