@@ -6,21 +6,21 @@ use utoipa::OpenApi;
 
 use crate::api::{accounts, extract, links, taglinks, tags, token, transfer};
 use crate::auth::TokenResponse;
-use crate::model::{Account, Deleted, Link, Tag, TagLink};
+use crate::model::{Account, Deleted, Link, Tag, TagLink, TagWithCount};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "tagmark", description = "A multi-account bookmark service: links organised with tags."),
     paths(
-        links::get_link, links::list_links, links::post_link, links::delete_link,
-        tags::get_tag, tags::list_tags, tags::post_tag, tags::delete_tag,
+        links::get_link, links::list_links, links::post_link, links::patch_link, links::delete_link,
+        tags::get_tag, tags::list_tags, tags::post_tag, tags::patch_tag, tags::delete_tag,
         taglinks::list_taglinks, taglinks::post_taglink, taglinks::delete_taglinks,
         accounts::post_account, accounts::list_accounts, accounts::get_account, accounts::delete_account, accounts::patch_account,
         token::post_token, crate::api::health,
         transfer::post_import, transfer::get_export,
     ),
     components(schemas(Link, Tag, TagLink, Account, Deleted, TokenResponse, extract::ErrorDetail,
-        links::PostLink, tags::PostTag, taglinks::PostTagLink, accounts::PostAccount, accounts::PatchAccount, token::LoginForm,
+        links::PostLink, links::PatchLink, links::LinkSort, tags::PostTag, tags::PatchTag, tags::TagList, TagWithCount, taglinks::PostTagLink, accounts::PostAccount, accounts::PatchAccount, token::LoginForm,
         transfer::ImportUpload, crate::transfer::ImportReport, crate::transfer::InvalidBookmark, crate::transfer::ExportedLink)),
     tags(
         (name = "links", description = "Bookmarked URLs"),

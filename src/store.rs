@@ -16,6 +16,7 @@ pub mod transfer;
 use crate::error::{is_unique_violation, ApiError, ApiResult};
 use crate::model::{
     new_id, now_micros, Account, Credentials, Link, LinkDetails, Micros, Page, Tag, TagLink,
+    TagWithCount,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -789,6 +790,101 @@ impl Store {
         self.fetch_all(sql).await
     }
 
+    /// Like [`Store::list_tags`], each tag with the number of links carrying it.
+    pub async fn list_tags_with_counts(
+        &self,
+        account: Option<&str>,
+        name: Option<&str>,
+        page: Page,
+    ) -> ApiResult<Vec<TagWithCount>> {
+        let mut sql = Sql::new(
+            "SELECT t.tag_id, t.tag, t.account_id, t.created_at, \
+             (SELECT COUNT(*) FROM taglinks tl WHERE tl.tag_id = t.tag_id) AS link_count \
+             FROM tags t WHERE 1 = 1",
+        );
+        sql.and_eq("t.account_id", account)
+            .and_eq("t.tag_key", name.map(tag_key).as_deref())
+            .push(" ORDER BY t.created_at, t.tag_id")
+            .page(page);
+        self.fetch_all(sql).await
+    }
+
+    /// Rename a tag. Onto a name another tag of the account already has (compared
+    /// case-insensitively), the two merge: the tag-links move to that tag (a link that carries
+    /// both keeps one), this tag is deleted, and the surviving tag, with its spelling, is
+    /// returned. One transaction; `None` when the tag is not the caller's.
+    pub async fn rename_tag(
+        &self,
+        account: Option<&str>,
+        tag_id: &str,
+        name: &str,
+    ) -> ApiResult<Option<Tag>> {
+        let mut attempt = 0;
+        loop {
+            match self
+                .retrying(|| self.rename_tag_once(account, tag_id, name))
+                .await
+            {
+                // A tag of that name was created concurrently: now it is there to merge with.
+                Err(ApiError::Database(err))
+                    if is_unique_violation(&err) && attempt < MAX_RETRIES =>
+                {
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn rename_tag_once(
+        &self,
+        account: Option<&str>,
+        tag_id: &str,
+        name: &str,
+    ) -> ApiResult<Option<Tag>> {
+        let mut tx = self.begin().await?;
+        let mut select = Sql::new(&format!("SELECT {TAG_COLUMNS} FROM tags WHERE tag_id = ?"));
+        select.text(tag_id).and_eq("account_id", account);
+        select.push(self.locking_read());
+        let Some(mut tag) = self.tx_fetch_optional::<Tag>(&mut tx, select).await? else {
+            return Ok(None);
+        };
+        let key = tag_key(name);
+        let mut other = Sql::new(&format!(
+            "SELECT {TAG_COLUMNS} FROM tags WHERE account_id = ? AND tag_key = ? AND tag_id <> ?{}",
+            self.locking_read()
+        ));
+        other.text(&tag.account_id).text(&key).text(&tag.tag_id);
+        let survivor = match self.tx_fetch_optional::<Tag>(&mut tx, other).await? {
+            Some(survivor) => {
+                let mut merge = Sql::new(&self.insert_ignore(
+                    "taglinks (tag_id, link_id, account_id, created_at) \
+                     SELECT ?, link_id, account_id, created_at FROM taglinks WHERE tag_id = ?",
+                ));
+                merge.text(&survivor.tag_id).text(&tag.tag_id);
+                self.tx_execute(&mut tx, merge).await?;
+                for text in [
+                    "DELETE FROM taglinks WHERE tag_id = ?",
+                    "DELETE FROM tags WHERE tag_id = ?",
+                ] {
+                    let mut delete = Sql::new(text);
+                    delete.text(&tag.tag_id);
+                    self.tx_execute(&mut tx, delete).await?;
+                }
+                survivor
+            }
+            None => {
+                let mut update = Sql::new("UPDATE tags SET tag = ?, tag_key = ? WHERE tag_id = ?");
+                update.text(name).text(&key).text(&tag.tag_id);
+                self.tx_execute(&mut tx, update).await?;
+                tag.tag = name.to_owned();
+                tag
+            }
+        };
+        tx.commit().await?;
+        Ok(Some(survivor))
+    }
+
     /// The account's tag of that name (compared case-insensitively), created if missing.
     pub async fn create_tag(&self, account_id: &str, name: &str) -> ApiResult<Tag> {
         self.retrying(|| self.create_tag_once(account_id, name))
@@ -876,23 +972,130 @@ impl Store {
         tag_name: Option<&str>,
         page: Page,
     ) -> ApiResult<Vec<Link>> {
+        let filter = LinkFilter {
+            tag_id: tag_id.map(str::to_owned),
+            tags: tag_name.into_iter().map(str::to_owned).collect(),
+            ..LinkFilter::default()
+        };
+        self.search_links(account, &filter, page).await
+    }
+
+    /// The links matching every condition of `filter`, a page of them.
+    pub async fn search_links(
+        &self,
+        account: Option<&str>,
+        filter: &LinkFilter,
+        page: Page,
+    ) -> ApiResult<Vec<Link>> {
         let mut sql = Sql::new(&format!("SELECT {LINK_COLUMNS} FROM links l WHERE 1 = 1"));
-        sql.and_eq("l.account_id", account);
-        if let Some(tag_id) = tag_id {
-            sql.push(
-                " AND EXISTS (SELECT 1 FROM taglinks tl WHERE tl.link_id = l.link_id AND tl.tag_id = ?)",
-            )
-            .text(tag_id);
-        }
-        if let Some(name) = tag_name {
-            sql.push(
-                " AND EXISTS (SELECT 1 FROM taglinks tl JOIN tags t ON t.tag_id = tl.tag_id \
-                 WHERE tl.link_id = l.link_id AND t.account_id = l.account_id AND t.tag_key = ?)",
-            )
-            .text(tag_key(name));
-        }
-        sql.push(" ORDER BY l.created_at, l.link_id").page(page);
+        link_conditions(&mut sql, account, filter);
+        sql.push(if filter.newest_first {
+            " ORDER BY l.created_at DESC, l.link_id DESC"
+        } else {
+            " ORDER BY l.created_at, l.link_id"
+        })
+        .page(page);
         self.fetch_all(sql).await
+    }
+
+    /// How many links match every condition of `filter`.
+    pub async fn count_links(&self, account: Option<&str>, filter: &LinkFilter) -> ApiResult<i64> {
+        let mut sql = Sql::new("SELECT COUNT(*) FROM links l WHERE 1 = 1");
+        link_conditions(&mut sql, account, filter);
+        Ok(self
+            .fetch_optional::<(i64,)>(sql)
+            .await?
+            .map_or(0, |(n,)| n))
+    }
+
+    /// Change a link: its URL, descriptive fields, and (when given) its whole tag set, tags
+    /// named that the account lacks being created; one transaction. `None` when the link is
+    /// not the caller's.
+    pub async fn update_link(
+        &self,
+        account: Option<&str>,
+        link_id: &str,
+        changes: &LinkChanges,
+    ) -> ApiResult<Option<Link>> {
+        self.retrying(|| self.update_link_once(account, link_id, changes))
+            .await
+    }
+
+    async fn update_link_once(
+        &self,
+        account: Option<&str>,
+        link_id: &str,
+        changes: &LinkChanges,
+    ) -> ApiResult<Option<Link>> {
+        let mut tx = self.begin().await?;
+        let mut select = Sql::new(&format!(
+            "SELECT {LINK_COLUMNS} FROM links l WHERE l.link_id = ?"
+        ));
+        select.text(link_id).and_eq("l.account_id", account);
+        select.push(self.locking_read());
+        let Some(mut link) = self.tx_fetch_optional::<Link>(&mut tx, select).await? else {
+            return Ok(None);
+        };
+        if let Some(url) = &changes.link {
+            link.link.clone_from(url);
+        }
+        for (field, change) in [
+            (&mut link.title, &changes.title),
+            (&mut link.description, &changes.description),
+            (&mut link.notes, &changes.notes),
+        ] {
+            if let Some(value) = change {
+                field.clone_from(value);
+            }
+        }
+        link.updated_at = now_micros().max(link.updated_at);
+        let details = LinkDetails {
+            title: link.title.clone(),
+            description: link.description.clone(),
+            notes: link.notes.clone(),
+        };
+        let mut update = Sql::new(
+            "UPDATE links SET link = ?, title = ?, description = ?, notes = ?, updated_at = ?, \
+             link_hash = ?, search_text = ? WHERE link_id = ? AND account_id = ?",
+        );
+        update
+            .text(&link.link)
+            .opt_text(details.title.as_deref())
+            .opt_text(details.description.as_deref())
+            .opt_text(details.notes.as_deref())
+            .int(link.updated_at)
+            .text(link_hash(&link.link))
+            .text(search_text(&link.link, &details))
+            .text(&link.link_id)
+            .text(&link.account_id);
+        self.tx_execute(&mut tx, update).await?;
+        if let Some(names) = &changes.tags {
+            let mut tag_ids: Vec<String> = Vec::new();
+            for name in names {
+                let tag = self
+                    .tag_by_name_or_create(&mut tx, &link.account_id, name)
+                    .await?;
+                if !tag_ids.contains(&tag.tag_id) {
+                    tag_ids.push(tag.tag_id);
+                }
+            }
+            let mut delete = Sql::new("DELETE FROM taglinks WHERE link_id = ? AND account_id = ?");
+            delete.text(&link.link_id).text(&link.account_id);
+            if !tag_ids.is_empty() {
+                delete.push(" AND tag_id NOT IN (");
+                for (i, id) in tag_ids.iter().enumerate() {
+                    delete.push(if i == 0 { "?" } else { ", ?" }).text(id);
+                }
+                delete.push(")");
+            }
+            self.tx_execute(&mut tx, delete).await?;
+            for id in &tag_ids {
+                self.insert_taglink(&mut tx, &link.account_id, id, &link.link_id)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(link))
     }
 
     /// Create a link with its tag (an existing one by id, or one by name created if missing)
@@ -1149,6 +1352,77 @@ fn is_retryable(err: &sqlx::Error) -> bool {
     matches!(db.code().as_deref(), Some("40001" | "40P01"))
 }
 
+/// What a list of links is narrowed to; every condition given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct LinkFilter {
+    /// Carrying the tag of this id.
+    pub tag_id: Option<String>,
+    /// Carrying a tag of each of these names (compared case-insensitively).
+    pub tags: Vec<String>,
+    /// Each of these words occurs, regardless of case, in the URL, title, description or notes.
+    pub words: Vec<String>,
+    /// Exactly this URL.
+    pub url: Option<String>,
+    /// Newest first instead of oldest first.
+    pub newest_first: bool,
+}
+
+/// The `AND ...` conditions of `filter`, always scoped to `account` when one is given.
+///
+/// Tag conditions are uncorrelated `IN` subqueries rather than `EXISTS` per link: the engine
+/// can then start from the tag's few tag-links instead of probing every link of the account,
+/// which is what makes a total count over 100,000 links cheap. A tag-link always belongs to
+/// its link's account, so the tag's account need not be compared with the link's.
+fn link_conditions(sql: &mut Sql, account: Option<&str>, filter: &LinkFilter) {
+    sql.and_eq("l.account_id", account);
+    if let Some(tag_id) = &filter.tag_id {
+        sql.push(" AND l.link_id IN (SELECT tl.link_id FROM taglinks tl WHERE tl.tag_id = ?)")
+            .text(tag_id);
+    }
+    for name in &filter.tags {
+        sql.push(
+            " AND l.link_id IN (SELECT tl.link_id FROM tags t \
+             JOIN taglinks tl ON tl.tag_id = t.tag_id WHERE t.tag_key = ?",
+        )
+        .text(tag_key(name))
+        .and_eq("t.account_id", account)
+        .push(")");
+    }
+    if let Some(url) = &filter.url {
+        sql.push(" AND l.link_hash = ? AND l.link = ?")
+            .text(link_hash(url))
+            .text(url);
+    }
+    for word in &filter.words {
+        sql.push(" AND l.search_text LIKE ? ESCAPE '!'")
+            .text(format!("%{}%", like_escape(&word.to_lowercase())));
+    }
+}
+
+/// A LIKE pattern matching `text` literally, with `!` as the escape character (a backslash
+/// would need different quoting on MySQL and PostgreSQL).
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '!' | '%' | '_') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Changes to a link; `None` leaves a field as it is, `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct LinkChanges {
+    pub link: Option<String>,
+    pub title: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+    /// The complete new set of tags, by name.
+    pub tags: Option<Vec<String>>,
+}
+
 /// How a new link names its tag.
 #[derive(Debug, Clone, Copy)]
 pub enum TagRef<'a> {
@@ -1220,6 +1494,23 @@ mod tests {
         );
         assert!(Engine::from_url("sqlit://x.db").is_err());
         assert!(Engine::from_url("tagmark.db").is_err());
+    }
+
+    #[test]
+    fn like_patterns_are_literal() {
+        assert_eq!(like_escape("50%_off!"), "50!%!_off!!");
+        assert_eq!(
+            link_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let details = LinkDetails {
+            title: Some("Ä Title".into()),
+            ..LinkDetails::default()
+        };
+        assert_eq!(
+            search_text("https://X.org/", &details),
+            "https://x.org/\nä title"
+        );
     }
 
     #[test]

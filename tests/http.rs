@@ -859,7 +859,8 @@ async fn unknown_routes_and_wrong_methods_answer_json() {
     for (method, path) in [
         (Method::PUT, "/link/"),
         (Method::PUT, "/link"),
-        (Method::PATCH, "/link/some-id"),
+        // PATCH /link/{id} exists (editing links); PUT does not.
+        (Method::PUT, "/link/some-id"),
         (Method::DELETE, "/link/"),
         (Method::PUT, "/tag/"),
         (Method::PUT, "/taglink/"),

@@ -1,17 +1,23 @@
 //! `/link/`: a caller's links.
 
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::Link;
-use crate::store::TagRef;
+use crate::store::{LinkChanges, LinkFilter, TagRef};
 use crate::validate;
+
+/// Longest `q`, in characters, and most tags a link may be given at once.
+const MAX_QUERY_CHARS: usize = 1000;
+const MAX_TAGS_PER_LINK: usize = 100;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PostLink {
@@ -38,6 +44,17 @@ pub struct LinkQuery {
     pub tag_id: Option<String>,
     /// Only links carrying the tag of this name (case-insensitive).
     pub tag: Option<String>,
+    /// Only links carrying every one of these tags: names separated by commas
+    /// (case-insensitive), e.g. `rust,web`.
+    pub tags: Option<String>,
+    /// Words that must all occur, regardless of case, in the URL, title, description or
+    /// notes (at most 1000 characters).
+    pub q: Option<String>,
+    /// Only the link with exactly this URL ("do I already have this?").
+    pub url: Option<String>,
+    /// `created_at` (oldest first, the default) or `-created_at` (newest first).
+    #[param(value_type = Option<LinkSort>)]
+    pub sort: Option<String>,
     /// Admin: only this account's links. Account scope: omit or give your own.
     pub account_id: Option<String>,
     /// Rows to skip (default 0).
@@ -46,6 +63,49 @@ pub struct LinkQuery {
     /// Rows to return, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+}
+
+/// Order of a list of links.
+#[derive(Debug, ToSchema)]
+pub enum LinkSort {
+    /// Oldest first.
+    #[schema(rename = "created_at")]
+    CreatedAt,
+    /// Newest first.
+    #[schema(rename = "-created_at")]
+    NewestFirst,
+}
+
+/// Changes to a link. A field left out stays as it is; `null` clears `title`, `description`
+/// or `notes`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PatchLink {
+    /// The new URL: absolute, at most 2048 bytes.
+    pub link: Option<String>,
+    /// A title, at most 1024 characters (trimmed); `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    /// A description, at most 4000 characters; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    /// Private notes, at most 8000 characters; `null` clears them.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+    /// The link's complete new set of tags, by name (at most 100); tags the account does not
+    /// have yet are created, and tags left out are detached from the link (not deleted).
+    pub tags: Option<Vec<String>>,
+}
+
+/// A present field, `null` included (`Some(None)`); an absent one is `None` via `default`.
+fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+fn query_error(field: &str, msg: impl Into<String>, kind: &str) -> FieldError {
+    FieldError::new(vec![json!("query"), json!(field)], msg, kind)
 }
 
 fn not_found() -> ApiError {
@@ -69,27 +129,82 @@ pub async fn get_link(
     link.map(Json).ok_or_else(not_found)
 }
 
-/// List links, oldest first, optionally only those carrying a tag.
+/// List links, oldest first unless `sort=-created_at`; optionally only those carrying tags,
+/// matching search words, or having exactly one URL. `X-Total-Count` holds the number of all
+/// matching links, beyond this page.
 #[utoipa::path(get, path = "/link/", tag = "links", params(LinkQuery),
-    responses((status = 200, body = Vec<Link>), (status = 422, body = ErrorDetail)),
+    responses((status = 200, body = Vec<Link>,
+            headers(("X-Total-Count" = i64, description = "Number of links matching the filters, on all pages"))),
+        (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn list_links(
     State(state): State<AppState>,
     Caller(caller): Caller,
     QueryParams(q): QueryParams<LinkQuery>,
-) -> ApiResult<Json<Vec<Link>>> {
-    let page = page(q.offset, q.limit)?;
+) -> ApiResult<(HeaderMap, Json<Vec<Link>>)> {
+    let mut errors = Vec::new();
+    let page = match page(q.offset, q.limit) {
+        Ok(page) => Some(page),
+        Err(ApiError::Validation(e)) => {
+            errors.extend(e);
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let newest_first = match q.sort.as_deref() {
+        None | Some("created_at") => false,
+        Some("-created_at") => true,
+        Some(_) => {
+            errors.push(query_error(
+                "sort",
+                "Input should be 'created_at' or '-created_at'",
+                "literal_error",
+            ));
+            false
+        }
+    };
+    if q.q
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
+    {
+        errors.push(query_error(
+            "q",
+            format!("String should have at most {MAX_QUERY_CHARS} characters"),
+            "string_too_long",
+        ));
+    }
+    let (Some(page), true) = (page, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
     let account = caller.target_account(q.account_id.as_deref(), false)?;
-    let links = state
-        .store
-        .list_links(
-            account.as_deref(),
-            q.tag_id.as_deref(),
-            q.tag.as_deref(),
-            page,
-        )
-        .await?;
-    Ok(Json(links))
+    let filter = LinkFilter {
+        tag_id: q.tag_id,
+        tags: q
+            .tag
+            .into_iter()
+            .chain(q.tags.iter().flat_map(|t| t.split(',').map(str::to_owned)))
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        words: q
+            .q
+            .iter()
+            .flat_map(|q| q.split_whitespace().map(str::to_owned))
+            .collect(),
+        url: q.url.map(|u| u.trim().to_owned()),
+        newest_first,
+    };
+    let store = &state.store;
+    let (links, total) = tokio::try_join!(
+        store.search_links(account.as_deref(), &filter, page),
+        store.count_links(account.as_deref(), &filter),
+    )?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        HeaderName::from_static("x-total-count"),
+        HeaderValue::from(total),
+    );
+    Ok((headers, Json(links)))
 }
 
 /// Create a link and attach a tag to it, in one transaction.
@@ -142,6 +257,87 @@ pub async fn post_link(
         .create_link(&account_id, &url, tag_ref, &details)
         .await?;
     Ok(Json(link))
+}
+
+/// Change a link: URL, title, description, notes, and its whole set of tags; one transaction.
+#[utoipa::path(patch, path = "/link/{link_id}", tag = "links", request_body = PatchLink,
+    params(("link_id" = String, Path, description = "Id of the link")),
+    responses((status = 200, description = "The changed link", body = Link),
+        (status = 404, description = "Link not found", body = ErrorDetail),
+        (status = 422, description = "Invalid input", body = ErrorDetail)),
+    security(("oauth2" = ["admin", "account"])))]
+pub async fn patch_link(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(link_id): Path<String>,
+    JsonBody(body): JsonBody<PatchLink>,
+) -> ApiResult<Json<Link>> {
+    let mut errors = Vec::new();
+    let mut changes = LinkChanges::default();
+    if let Some(url) = &body.link {
+        match validate::link(url) {
+            Ok(url) => changes.link = Some(url),
+            Err(e) => errors.push(e),
+        }
+    }
+    for (field, value, max, change) in [
+        (
+            "title",
+            &body.title,
+            validate::MAX_TITLE_CHARS,
+            &mut changes.title,
+        ),
+        (
+            "description",
+            &body.description,
+            validate::MAX_DESCRIPTION_CHARS,
+            &mut changes.description,
+        ),
+        (
+            "notes",
+            &body.notes,
+            validate::MAX_NOTES_CHARS,
+            &mut changes.notes,
+        ),
+    ] {
+        match value {
+            None => {}
+            Some(None) => *change = Some(None),
+            Some(Some(text)) => match validate::link_text(field, text, max) {
+                Ok(text) => *change = Some(Some(text)),
+                Err(e) => errors.push(e),
+            },
+        }
+    }
+    if let Some(names) = &body.tags {
+        if names.len() > MAX_TAGS_PER_LINK {
+            errors.push(FieldError::new(
+                vec![json!("body"), json!("tags")],
+                format!("List should have at most {MAX_TAGS_PER_LINK} items"),
+                "too_long",
+            ));
+        } else {
+            let mut tags = Vec::with_capacity(names.len());
+            for (i, name) in names.iter().enumerate() {
+                match validate::tag_name("tags", name) {
+                    Ok(name) => tags.push(name),
+                    Err(mut e) => {
+                        e.loc.push(json!(i));
+                        errors.push(e);
+                    }
+                }
+            }
+            changes.tags = Some(tags);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let link = state
+        .store
+        .update_link(caller.account_scope(), &link_id, &changes)
+        .await?;
+    link.map(Json).ok_or_else(not_found)
 }
 
 /// Delete a link and its tag-links.

@@ -28,10 +28,17 @@ pub fn router(state: AppState) -> Router {
         .route("/link", get(links::list_links).post(links::post_link))
         .route(
             "/link/{link_id}",
-            get(links::get_link).delete(links::delete_link),
+            get(links::get_link)
+                .delete(links::delete_link)
+                .patch(links::patch_link),
         )
         .route("/tag", get(tags::list_tags).post(tags::post_tag))
-        .route("/tag/{tag_id}", get(tags::get_tag).delete(tags::delete_tag))
+        .route(
+            "/tag/{tag_id}",
+            get(tags::get_tag)
+                .delete(tags::delete_tag)
+                .patch(tags::patch_tag),
+        )
         .route(
             "/taglink",
             get(taglinks::list_taglinks)

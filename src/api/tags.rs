@@ -2,14 +2,14 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::model::Tag;
+use crate::model::{Tag, TagWithCount};
 use crate::validate;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -20,11 +20,21 @@ pub struct PostTag {
     pub account_id: Option<String>,
 }
 
+/// A new name for a tag.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PatchTag {
+    /// The new name, 1–255 characters. If another tag of the account already has it
+    /// (regardless of case), the two tags merge into that one.
+    pub tag: String,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TagQuery {
     /// Only the tag of this name (case-insensitive).
     pub tag: Option<String>,
+    /// `true`: each tag also has `link_count`, the number of links carrying it.
+    pub with_counts: Option<bool>,
     /// Admin: only this account's tags. Account scope: omit or give your own.
     pub account_id: Option<String>,
     /// Rows to skip (default 0).
@@ -53,22 +63,60 @@ pub async fn get_tag(
     tag.map(Json).ok_or_else(not_found)
 }
 
-/// List tags, oldest first.
+/// A list of tags, with their link counts when asked for.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum TagList {
+    Tags(Vec<Tag>),
+    WithCounts(Vec<TagWithCount>),
+}
+
+/// List tags, oldest first; with `with_counts=true` each with its number of links.
 #[utoipa::path(get, path = "/tag/", tag = "tags", params(TagQuery),
-    responses((status = 200, body = Vec<Tag>), (status = 422, body = ErrorDetail)),
+    responses((status = 200, body = TagList, description = "The tags; each with `link_count` when `with_counts=true`"),
+        (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn list_tags(
     State(state): State<AppState>,
     Caller(caller): Caller,
     QueryParams(q): QueryParams<TagQuery>,
-) -> ApiResult<Json<Vec<Tag>>> {
+) -> ApiResult<Json<TagList>> {
     let page = page(q.offset, q.limit)?;
     let account = caller.target_account(q.account_id.as_deref(), false)?;
-    let tags = state
-        .store
-        .list_tags(account.as_deref(), q.tag.as_deref(), page)
-        .await?;
+    let (account, name) = (account.as_deref(), q.tag.as_deref());
+    let tags = if q.with_counts == Some(true) {
+        TagList::WithCounts(
+            state
+                .store
+                .list_tags_with_counts(account, name, page)
+                .await?,
+        )
+    } else {
+        TagList::Tags(state.store.list_tags(account, name, page).await?)
+    };
     Ok(Json(tags))
+}
+
+/// Rename a tag. Renaming onto a name another tag of the account has (regardless of case)
+/// merges the two: the links move to that tag, this one is deleted, and that one is returned.
+#[utoipa::path(patch, path = "/tag/{tag_id}", tag = "tags", request_body = PatchTag,
+    params(("tag_id" = String, Path, description = "Id of the tag")),
+    responses((status = 200, description = "The renamed tag, or the tag it was merged into", body = Tag),
+        (status = 404, description = "Tag not found", body = ErrorDetail),
+        (status = 422, body = ErrorDetail)),
+    security(("oauth2" = ["admin", "account"])))]
+pub async fn patch_tag(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(tag_id): Path<String>,
+    JsonBody(body): JsonBody<PatchTag>,
+) -> ApiResult<Json<Tag>> {
+    let name = validate::tag_name("tag", &body.tag).map_err(|e| ApiError::Validation(vec![e]))?;
+    let tag = state
+        .store
+        .rename_tag(caller.account_scope(), &tag_id, &name)
+        .await?;
+    tag.map(Json).ok_or_else(not_found)
 }
 
 /// Create a tag, or get the account's existing tag of that name.
