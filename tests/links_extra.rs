@@ -100,6 +100,26 @@ async fn links_carry_title_description_notes_and_updated_at() {
             1
         );
 
+        // Text ending in a space is stored as given, on create and on edit.
+        let spaced = link(
+            &app,
+            &token,
+            json!({"link": "https://spaced.example/", "tag": "t", "notes": "ends in a space "}),
+        )
+        .await;
+        assert_eq!(spaced["notes"], "ends in a space ");
+        let spaced_path = format!("/link/{}", spaced["link_id"].as_str().unwrap());
+        let (status, edited) = patch(&app, &token, &spaced_path, json!({"description": "so does this "})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, read) = app.get(&token, &spaced_path).await;
+        assert_eq!(read, edited);
+        assert_eq!(read["description"], "so does this ");
+        assert_eq!(read["notes"], "ends in a space ");
+        let (_, _, found) = list(&app, &token, "/link/?q=ends+space").await;
+        assert_eq!(ids(&found), [spaced["link_id"].as_str().unwrap()]);
+        let (status, _) = app.delete(&token, &spaced_path).await;
+        assert_eq!(status, StatusCode::OK);
+
         // The longest values, in characters of every width, are stored exactly on every engine.
         let longest = json!({"link": "https://long.example/", "tag": "t",
             "title": "ä".repeat(1024), "description": "😀".repeat(4000), "notes": "z".repeat(8000)});
