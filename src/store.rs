@@ -426,7 +426,18 @@ impl Store {
         }
     }
 
-    /// Suffix that makes a SELECT inside a transaction read the latest committed row.
+    /// Suffix that makes a SELECT inside a transaction read the latest committed row and keep
+    /// others from changing it until commit (a shared lock).
+    fn shared_read(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "",
+            Engine::MySql => " LOCK IN SHARE MODE",
+            Engine::Postgres => " FOR SHARE",
+        }
+    }
+
+    /// Suffix that makes a SELECT inside a transaction read the latest committed row and hold
+    /// it exclusively until commit.
     fn locking_read(&self) -> &'static str {
         match self.engine {
             Engine::Sqlite => "",
@@ -908,6 +919,21 @@ impl Store {
         name: &str,
     ) -> ApiResult<Tag> {
         let key = tag_key(name);
+        // A shared locking read sees the latest committed row (also one a concurrent
+        // transaction committed while our insert waited on it) and keeps the tag from being
+        // deleted or merged away until we commit. Shared, not exclusive: two transactions that
+        // both hold the row never need to upgrade, so they cannot deadlock on it.
+        let select = || {
+            let mut sql = Sql::new(&format!(
+                "SELECT {TAG_COLUMNS} FROM tags WHERE account_id = ? AND tag_key = ?{}",
+                self.shared_read()
+            ));
+            sql.text(account_id).text(&key);
+            sql
+        };
+        if let Some(tag) = self.tx_fetch_optional(tx, select()).await? {
+            return Ok(tag);
+        }
         let mut insert = Sql::new(&self.insert_ignore(
             "tags (tag_id, tag, tag_key, account_id, created_at) VALUES (?, ?, ?, ?, ?)",
         ));
@@ -918,14 +944,7 @@ impl Store {
             .text(account_id)
             .int(now_micros());
         self.tx_execute(tx, insert).await?;
-        // A locking read sees the row a concurrent transaction committed while our insert
-        // waited on it, whatever the isolation level.
-        let mut select = Sql::new(&format!(
-            "SELECT {TAG_COLUMNS} FROM tags WHERE account_id = ? AND tag_key = ?{}",
-            self.locking_read()
-        ));
-        select.text(account_id).text(key);
-        self.tx_fetch_optional(tx, select)
+        self.tx_fetch_optional(tx, select())
             .await?
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("tag vanished after insert")))
     }

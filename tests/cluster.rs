@@ -123,3 +123,32 @@ async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Out
     .await;
     outputs.into_iter().flatten().collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_links_created_at_once_with_one_existing_tag_all_succeed() {
+    for_each_engine_two_servers(|one, two| async move {
+        let admin = one.admin_token().await;
+        let (_, token) = one.create_account(&admin, "hot@example.com").await;
+        let (status, _) = one.post(&token, "/tag/", json!({"tag": "hot"})).await;
+        assert_eq!(status, StatusCode::OK);
+        // Once, creators of links with an existing tag deadlocked on MariaDB (each held a
+        // shared lock from INSERT IGNORE and wanted an exclusive one).
+        let requests: Vec<_> = (0..200)
+            .map(|i| {
+                let app = if i % 2 == 0 { &one } else { &two };
+                app.post(
+                    &token,
+                    "/link/",
+                    json!({"link": format!("https://example.com/hot/{i}"), "tag": "HOT"}),
+                )
+            })
+            .collect();
+        for (status, body) in futures_join_all(requests).await {
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        assert_eq!(one.count("SELECT COUNT(*) FROM links").await, 200);
+        assert_eq!(one.count("SELECT COUNT(*) FROM taglinks").await, 200);
+        assert_eq!(one.count("SELECT COUNT(*) FROM tags").await, 1);
+    })
+    .await;
+}
