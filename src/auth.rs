@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{self, Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -312,12 +312,82 @@ pub enum Verified {
     YesRehash(String),
 }
 
+thread_local! {
+    /// Argon2's working memory (19 MiB with the default parameters), kept by each hashing
+    /// thread and reused: allocating it for every hash let the allocator hold hundreds of MiB
+    /// under a login flood.
+    static ARGON2_MEMORY: std::cell::RefCell<Vec<argon2::Block>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The Argon2 output for `password` with these parameters and salt, computed in the thread's
+/// reusable memory.
+fn argon2_output(
+    algorithm: argon2::Algorithm,
+    version: argon2::Version,
+    params: argon2::Params,
+    password: &[u8],
+    salt: Salt<'_>,
+) -> password_hash::Result<Output> {
+    let mut salt_buf = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_buf)?;
+    let len = params
+        .output_len()
+        .unwrap_or(argon2::Params::DEFAULT_OUTPUT_LEN);
+    let blocks = params.block_count();
+    let argon = Argon2::new(algorithm, version, params);
+    ARGON2_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::default());
+        }
+        Output::init_with(len, |out| {
+            argon
+                .hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+                .map_err(|_| password_hash::Error::Crypto)
+        })
+    })
+}
+
+/// A new Argon2id hash (default parameters: 19 MiB, 2 passes) in PHC string form.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let fail = |e: password_hash::Error| anyhow::anyhow!("cannot hash password: {e}");
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))
+    let params = argon2::Params::default();
+    let output = argon2_output(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        params.clone(),
+        password.as_bytes(),
+        salt.as_salt(),
+    )
+    .map_err(fail)?;
+    let hash = PasswordHash {
+        algorithm: argon2::Algorithm::Argon2id.ident(),
+        version: Some(argon2::Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(fail)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
+}
+
+fn verify_argon2(password: &str, hash: &PasswordHash<'_>) -> bool {
+    let (Some(salt), Some(expected)) = (hash.salt, &hash.hash) else {
+        return false;
+    };
+    let computed = (|| {
+        let algorithm = argon2::Algorithm::try_from(hash.algorithm)?;
+        let version = hash
+            .version
+            .map(argon2::Version::try_from)
+            .transpose()?
+            .unwrap_or_default();
+        let params = argon2::Params::try_from(hash)?;
+        argon2_output(algorithm, version, params, password.as_bytes(), salt)
+    })();
+    // `Output` compares in constant time.
+    computed.is_ok_and(|computed| &computed == expected)
 }
 
 pub fn verify_password(password: &str, hash: &str) -> Verified {
@@ -331,13 +401,7 @@ pub fn verify_password(password: &str, hash: &str) -> Verified {
         };
     }
     match PasswordHash::new(hash) {
-        Ok(parsed)
-            if Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok() =>
-        {
-            Verified::Yes
-        }
+        Ok(parsed) if verify_argon2(password, &parsed) => Verified::Yes,
         _ => Verified::No,
     }
 }
@@ -438,6 +502,33 @@ mod tests {
         assert!(hash.starts_with("$argon2id$"));
         assert_eq!(verify_password("correct horse", &hash), Verified::Yes);
         assert_eq!(verify_password("wrong horse", &hash), Verified::No);
+    }
+
+    #[test]
+    fn hashes_agree_with_the_argon2_crates_own_hasher() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let theirs = Argon2::default()
+            .hash_password(b"shared secret", &salt)
+            .unwrap()
+            .to_string();
+        assert_eq!(verify_password("shared secret", &theirs), Verified::Yes);
+        assert_eq!(verify_password("other secret", &theirs), Verified::No);
+        let ours = hash_password("shared secret").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"shared secret", &parsed)
+            .is_ok());
+        // Other parameters (as an older deployment may have used) verify too.
+        let light = Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(8192, 3, 1, None).unwrap(),
+        )
+        .hash_password(b"pw", &salt)
+        .unwrap()
+        .to_string();
+        assert_eq!(verify_password("pw", &light), Verified::Yes);
     }
 
     #[test]
