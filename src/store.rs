@@ -316,6 +316,12 @@ impl StampCache {
     }
 }
 
+/// A tag goes with its tag-links (its links stay).
+const DELETE_TAG: &[&str] = &[
+    "DELETE FROM taglinks WHERE tag_id = ?",
+    "DELETE FROM tags WHERE tag_id = ?",
+];
+
 const ACCOUNT_COLUMNS: &str = "account_id, email, created_at";
 const LINK_COLUMNS: &str =
     "l.link_id, l.link, l.account_id, l.created_at, l.title, l.description, l.notes, l.updated_at";
@@ -516,6 +522,16 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected())
+    }
+
+    /// Run each `DELETE … WHERE <key> = ?` with `key`, in order, inside `tx`.
+    async fn delete_all(&self, tx: &mut WriteTx, statements: &[&str], key: &str) -> ApiResult<()> {
+        for text in statements {
+            let mut delete = Sql::new(text);
+            delete.text(key);
+            self.tx_execute(tx, delete).await?;
+        }
+        Ok(())
     }
 
     /// Ping the database.
@@ -761,11 +777,17 @@ impl Store {
         let Some(account) = self.tx_fetch_optional::<Account>(&mut tx, select).await? else {
             return Ok(None);
         };
-        for table in ["taglinks", "links", "tags", "accounts"] {
-            let mut delete = Sql::new(&format!("DELETE FROM {table} WHERE account_id = ?"));
-            delete.text(account_id);
-            self.tx_execute(&mut tx, delete).await?;
-        }
+        self.delete_all(
+            &mut tx,
+            &[
+                "DELETE FROM taglinks WHERE account_id = ?",
+                "DELETE FROM links WHERE account_id = ?",
+                "DELETE FROM tags WHERE account_id = ?",
+                "DELETE FROM accounts WHERE account_id = ?",
+            ],
+            account_id,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(account))
     }
@@ -874,14 +896,7 @@ impl Store {
                 ));
                 merge.text(&survivor.tag_id).text(&tag.tag_id);
                 self.tx_execute(&mut tx, merge).await?;
-                for text in [
-                    "DELETE FROM taglinks WHERE tag_id = ?",
-                    "DELETE FROM tags WHERE tag_id = ?",
-                ] {
-                    let mut delete = Sql::new(text);
-                    delete.text(&tag.tag_id);
-                    self.tx_execute(&mut tx, delete).await?;
-                }
+                self.delete_all(&mut tx, DELETE_TAG, &tag.tag_id).await?;
                 survivor
             }
             None => {
@@ -962,14 +977,7 @@ impl Store {
         let Some(tag) = self.tx_fetch_optional::<Tag>(&mut tx, select).await? else {
             return Ok(None);
         };
-        for text in [
-            "DELETE FROM taglinks WHERE tag_id = ?",
-            "DELETE FROM tags WHERE tag_id = ?",
-        ] {
-            let mut delete = Sql::new(text);
-            delete.text(tag_id);
-            self.tx_execute(&mut tx, delete).await?;
-        }
+        self.delete_all(&mut tx, DELETE_TAG, tag_id).await?;
         tx.commit().await?;
         Ok(Some(tag))
     }
@@ -1227,14 +1235,15 @@ impl Store {
         let Some(link) = self.tx_fetch_optional::<Link>(&mut tx, select).await? else {
             return Ok(None);
         };
-        for text in [
-            "DELETE FROM taglinks WHERE link_id = ?",
-            "DELETE FROM links WHERE link_id = ?",
-        ] {
-            let mut delete = Sql::new(text);
-            delete.text(link_id);
-            self.tx_execute(&mut tx, delete).await?;
-        }
+        self.delete_all(
+            &mut tx,
+            &[
+                "DELETE FROM taglinks WHERE link_id = ?",
+                "DELETE FROM links WHERE link_id = ?",
+            ],
+            link_id,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(link))
     }
