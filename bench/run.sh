@@ -3,6 +3,7 @@
 # on the same machine. Usage: bench/run.sh [seconds]   (default 10 per measurement)
 # Also runs on MariaDB/PostgreSQL when TAGMARK_BENCH_MYSQL_URL / TAGMARK_BENCH_POSTGRES_URL
 # name a database that may be emptied (e.g. mysql://root@127.0.0.1:3306/tagmark_bench).
+# BENCH_DB_CONNECTIONS sets the server pool size (default 16; 4 measured the same on SQLite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
@@ -41,7 +42,7 @@ to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms
 run_engine() { # engine url
     local engine=$1 url=$2
     TAGMARK_DATABASE_URL=$url TAGMARK_BIND=127.0.0.1:$PORT TAGMARK_ADMIN_USERNAME=admin \
-        TAGMARK_ADMIN_PASSWORD=bench-admin-pw TAGMARK_LOG=warn TAGMARK_DB_MAX_CONNECTIONS=16 \
+        TAGMARK_ADMIN_PASSWORD=bench-admin-pw TAGMARK_LOG=warn TAGMARK_DB_MAX_CONNECTIONS=${BENCH_DB_CONNECTIONS:-16} \
         "$BIN" serve 2>"$WORK/server-$engine.log" &
     local pid=$!; PIDS+=("$pid")
     local B=http://127.0.0.1:$PORT
