@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -134,39 +133,6 @@ async fn query_text(app: &TestApp, sql: &str) -> String {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
     let _ = conn.close().await;
     value
-}
-
-/// Run `tagmark <args>` on the app's database, with `stdin` as standard input.
-async fn tagmark_cli(app: &TestApp, args: &[&str], stdin: &str) -> Output {
-    let database_url = app.database_url.clone();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let input = stdin.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tagmark"));
-        for (name, _) in std::env::vars() {
-            if name.starts_with("TAGMARK_") {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command
-            .args(&args)
-            .env("TAGMARK_DATABASE_URL", database_url)
-            .env("TAGMARK_SECRET_KEY", SECRET)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the tagmark binary");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-        child.wait_with_output().expect("wait for tagmark")
-    })
-    .await
-    .expect("join")
 }
 
 /// A child process that is killed when this is dropped.

@@ -3,10 +3,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Output, Stdio};
-
-use common::{for_each_engine, TestApp, SECRET};
+use common::{for_each_engine, tagmark_cli, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -435,35 +432,6 @@ async fn large_files_are_accepted_up_to_32_mib() {
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     })
     .await;
-}
-
-async fn tagmark_cli(app: &TestApp, args: &[&str], stdin: &str) -> Output {
-    let database_url = app.database_url.clone();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let input = stdin.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tagmark"));
-        for (name, _) in std::env::vars() {
-            if name.starts_with("TAGMARK_") {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command
-            .args(&args)
-            .env("TAGMARK_DATABASE_URL", database_url)
-            .env("TAGMARK_SECRET_KEY", SECRET)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the tagmark binary");
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(input.as_bytes()).expect("write stdin");
-        drop(stdin);
-        child.wait_with_output().expect("wait for tagmark")
-    })
-    .await
-    .expect("join")
 }
 
 #[tokio::test]
