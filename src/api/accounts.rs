@@ -5,7 +5,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
+use crate::api::extract::{both, page, ErrorDetail, JsonBody, QueryParams};
 use crate::app::AppState;
 use crate::auth::{AdminCaller, Caller, Principal};
 use crate::error::{ApiError, ApiResult};
@@ -56,19 +56,10 @@ pub async fn post_account(
     AdminCaller(_admin): AdminCaller,
     JsonBody(body): JsonBody<PostAccount>,
 ) -> ApiResult<Json<Account>> {
-    let (email, password) = match (
+    let (email, password) = both(
         validate::email(&body.email),
         validate::password(&body.password),
-    ) {
-        (Ok(email), Ok(password)) => (email, password),
-        (email, password) => {
-            let errors = [email.err(), password.err()]
-                .into_iter()
-                .flatten()
-                .collect();
-            return Err(ApiError::Validation(errors));
-        }
-    };
+    )?;
     let hash = state.passwords.hash(password).await?;
     Ok(Json(state.store.create_account(&email, &hash).await?))
 }
@@ -153,18 +144,10 @@ pub async fn patch_account(
             "One or both of email and password must be specified".into(),
         ));
     }
-    let email = body.email.as_deref().map(validate::email).transpose();
-    let password = body.password.as_deref().map(validate::password).transpose();
-    let (email, password) = match (email, password) {
-        (Ok(email), Ok(password)) => (email, password),
-        (email, password) => {
-            let errors = [email.err(), password.err()]
-                .into_iter()
-                .flatten()
-                .collect();
-            return Err(ApiError::Validation(errors));
-        }
-    };
+    let (email, password) = both(
+        body.email.as_deref().map(validate::email).transpose(),
+        body.password.as_deref().map(validate::password).transpose(),
+    )?;
     let hash = match password {
         Some(password) => Some(state.passwords.hash(password).await?),
         None => None,

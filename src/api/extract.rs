@@ -211,13 +211,13 @@ pub fn page(offset: Option<i64>, limit: Option<i64>) -> Result<Page, ApiError> {
     }
 }
 
-/// Collect field errors from several checks into one 422, FastAPI-style.
-pub fn collect<const N: usize>(checks: [Result<(), FieldError>; N]) -> Result<(), ApiError> {
-    let errors: Vec<FieldError> = checks.into_iter().filter_map(Result::err).collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
+/// Both checked values, or one 422 listing the field errors of either, FastAPI-style.
+pub fn both<A, B>(a: Result<A, FieldError>, b: Result<B, FieldError>) -> Result<(A, B), ApiError> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (a, b) => Err(ApiError::Validation(
+            [a.err(), b.err()].into_iter().flatten().collect(),
+        )),
     }
 }
 
