@@ -61,20 +61,44 @@ pub enum ApiError {
     #[error("Service temporarily unavailable")]
     Unavailable,
     #[error(transparent)]
-    Database(sqlx::Error),
+    Database(DbError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(err: sqlx::Error) -> Self {
+/// An error of either database layer: sqlx (MySQL, PostgreSQL, migrations) or rusqlite
+/// (SQLite at run time).
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
         match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            DbError::Sqlx(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => {
                 tracing::warn!(error = %err, "database unavailable");
                 ApiError::Unavailable
             }
             other => ApiError::Database(other),
         }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        DbError::Sqlx(err).into()
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(err: rusqlite::Error) -> Self {
+        DbError::Sqlite(err).into()
     }
 }
 
@@ -104,8 +128,17 @@ impl ApiError {
 }
 
 /// True when a database error is a unique-constraint violation: the one place that knows how.
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(e) if e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+pub fn is_unique_violation(err: &DbError) -> bool {
+    match err {
+        DbError::Sqlx(sqlx::Error::Database(e)) => {
+            e.kind() == sqlx::error::ErrorKind::UniqueViolation
+        }
+        DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+            e.extended_code,
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+        ),
+        _ => false,
+    }
 }
 
 impl IntoResponse for ApiError {

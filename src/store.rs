@@ -1,23 +1,23 @@
-//! Persistence: the pool, the migrations of each engine, and every query. Every query that
+//! Persistence: the connections, the migrations of each engine, and every query. Every query that
 //! touches account data takes the account it is scoped to; `None` means the admin's view.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
-use sqlx::query::{Query, QueryAs};
-use sqlx::{Any, AnyPool, Executor, FromRow, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
 
+mod conn;
+mod sqlite;
 pub mod transfer;
 
-use crate::error::{is_unique_violation, ApiError, ApiResult};
+use crate::error::{is_unique_violation, ApiError, ApiResult, DbError};
 use crate::model::{
     new_id, now_micros, Account, Credentials, Link, LinkDetails, Micros, Page, Tag, TagLink,
     TagWithCount,
 };
+use conn::{finish, Conn, FromRow, Op};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -148,6 +148,7 @@ async fn fill_link_keys(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
 }
 
 /// Arguments collected while a query is assembled.
+#[derive(Clone)]
 enum Arg {
     Text(String),
     /// A text that may be NULL (never compared, so never a reason to match nothing).
@@ -155,8 +156,9 @@ enum Arg {
     Int(i64),
 }
 
-/// A query assembled from fragments, with `?` placeholders rewritten for the engine at the end.
-struct Sql {
+/// A query assembled from fragments, with `?` placeholders (rewritten for PostgreSQL when run).
+#[derive(Clone)]
+pub struct Sql {
     text: String,
     args: Vec<Arg>,
 }
@@ -214,54 +216,22 @@ impl Sql {
     }
 }
 
-fn bind_as<'q, O>(
-    mut q: QueryAs<'q, Any, O, AnyArguments<'q>>,
-    args: Vec<Arg>,
-) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
-    for arg in args {
-        q = match arg {
-            Arg::Text(s) => q.bind(s),
-            Arg::OptText(s) => q.bind(s),
-            Arg::Int(i) => q.bind(i),
-        };
-    }
-    q
-}
-
-fn bind<'q>(
-    mut q: Query<'q, Any, AnyArguments<'q>>,
-    args: Vec<Arg>,
-) -> Query<'q, Any, AnyArguments<'q>> {
-    for arg in args {
-        q = match arg {
-            Arg::Text(s) => q.bind(s),
-            Arg::OptText(s) => q.bind(s),
-            Arg::Int(i) => q.bind(i),
-        };
-    }
-    q
-}
-
-/// A write transaction. On SQLite it also holds the process's single-writer lock, so writers
-/// queue in order instead of failing with `SQLITE_BUSY`.
-pub struct WriteTx {
-    tx: Transaction<'static, Any>,
-    _writer: Option<OwnedMutexGuard<()>>,
-}
-
-impl WriteTx {
-    pub async fn commit(self) -> ApiResult<()> {
-        self.tx.commit().await?;
-        Ok(())
-    }
+/// The store: one handle on the database, cheap to clone. Every operation is a function of a
+/// [`Conn`], run by [`Store::read`] or (in a transaction, retried on conflicts) by
+/// [`Store::write`].
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    engine: Engine,
+    stamps: Arc<StampCache>,
 }
 
 #[derive(Clone)]
-pub struct Store {
-    pool: AnyPool,
-    engine: Engine,
-    writer: Option<Arc<Mutex<()>>>,
-    stamps: Arc<StampCache>,
+enum Backend {
+    /// MySQL and PostgreSQL through sqlx's pool.
+    Pool(AnyPool),
+    /// SQLite through threads that own their connections.
+    Sqlite(Arc<sqlite::Threads>),
 }
 
 pub struct PoolSettings {
@@ -332,8 +302,17 @@ impl Store {
     pub async fn connect(url: &str, settings: PoolSettings) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let (engine, url) = Engine::from_url(url)?;
+        // On SQLite the pool only migrates: it is closed before the threads take over.
+        let file = match engine {
+            Engine::Sqlite => Some(sqlite::file_of(&url)?),
+            _ => None,
+        };
         let pool = AnyPoolOptions::new()
-            .max_connections(settings.max_connections)
+            .max_connections(if file.is_some() {
+                1
+            } else {
+                settings.max_connections
+            })
             .acquire_timeout(settings.acquire_timeout)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
@@ -363,10 +342,20 @@ impl Store {
             .with_context(|| format!("cannot open the {engine:?} database"))?;
         migrate(&pool, engine).await?;
         fill_link_keys(&pool, engine).await?;
+        let backend = match file {
+            Some(file) => {
+                pool.close().await;
+                Backend::Sqlite(Arc::new(sqlite::Threads::open(
+                    &file,
+                    settings.max_connections as usize,
+                    settings.acquire_timeout,
+                )?))
+            }
+            None => Backend::Pool(pool),
+        };
         Ok(Store {
-            pool,
+            backend,
             engine,
-            writer: (engine == Engine::Sqlite).then(|| Arc::new(Mutex::new(()))),
             stamps: Arc::new(StampCache {
                 ttl: settings.stamp_cache,
                 entries: std::sync::Mutex::new(std::collections::HashMap::new()),
@@ -378,34 +367,75 @@ impl Store {
         self.engine
     }
 
+    /// Close the pool. SQLite's threads end when the last handle on the store is dropped.
     pub async fn close(&self) {
-        self.pool.close().await;
+        if let Backend::Pool(pool) = &self.backend {
+            pool.close().await;
+        }
     }
 
-    /// The SQL text for this engine: PostgreSQL numbers its placeholders.
-    fn sql<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        if self.engine != Engine::Postgres {
-            return Cow::Borrowed(text);
-        }
-        let mut out = String::with_capacity(text.len() + 16);
-        let mut n = 0;
-        for c in text.chars() {
-            if c == '?' {
-                n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-            } else {
-                out.push(c);
+    /// Run `op` on a connection, outside a transaction.
+    async fn read<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
+    where
+        A: Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.backend {
+            Backend::Pool(pool) => {
+                let mut conn = pool.acquire().await?;
+                op(Conn::sqlx(self.engine, &mut conn), args).await
+            }
+            Backend::Sqlite(threads) => {
+                threads
+                    .run(false, move |conn| finish(op(Conn::sqlite(conn), args)))
+                    .await
             }
         }
-        Cow::Owned(out)
     }
 
-    /// `INSERT` that silently does nothing when a unique key already holds the row.
-    fn insert_ignore(&self, table_columns_values: &str) -> String {
-        match self.engine {
-            Engine::MySql => format!("INSERT IGNORE INTO {table_columns_values}"),
-            _ => format!("INSERT INTO {table_columns_values} ON CONFLICT DO NOTHING"),
+    /// Run `op` in a write transaction: committed when it answers `Ok`, rolled back otherwise,
+    /// and run again from the start when the engine gave up on it for a conflict with another
+    /// transaction (see [`Store::retrying`]).
+    async fn write<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
+    where
+        A: Clone + Send + 'static,
+        T: Send + 'static,
+    {
+        self.retrying(|| self.write_once(args.clone(), op)).await
+    }
+
+    async fn write_once<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
+    where
+        A: Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.backend {
+            Backend::Pool(pool) => {
+                let mut tx = pool.begin().await?;
+                let out = op(Conn::sqlx(self.engine, &mut tx), args).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
+            Backend::Sqlite(threads) => {
+                threads
+                    .run(true, move |conn| {
+                        // IMMEDIATE: take the write lock now, so that a writer of another
+                        // process (the CLI) makes us wait at the start, never midway.
+                        conn.execute_batch("BEGIN IMMEDIATE")?;
+                        let out = finish(op(Conn::sqlite(conn), args));
+                        match out {
+                            Ok(value) => {
+                                conn.execute_batch("COMMIT")?;
+                                Ok(value)
+                            }
+                            Err(err) => {
+                                let _ = conn.execute_batch("ROLLBACK");
+                                Err(err)
+                            }
+                        }
+                    })
+                    .await
+            }
         }
     }
 
@@ -432,112 +462,15 @@ impl Store {
         }
     }
 
-    /// Suffix that makes a SELECT inside a transaction read the latest committed row and keep
-    /// others from changing it until commit (a shared lock).
-    fn shared_read(&self) -> &'static str {
-        match self.engine {
-            Engine::Sqlite => "",
-            Engine::MySql => " LOCK IN SHARE MODE",
-            Engine::Postgres => " FOR SHARE",
-        }
-    }
-
-    /// Suffix that makes a SELECT inside a transaction read the latest committed row and hold
-    /// it exclusively until commit.
-    fn locking_read(&self) -> &'static str {
-        match self.engine {
-            Engine::Sqlite => "",
-            Engine::MySql | Engine::Postgres => " FOR UPDATE",
-        }
-    }
-
-    pub async fn begin(&self) -> ApiResult<WriteTx> {
-        let writer = match &self.writer {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
-        let tx = self.pool.begin().await?;
-        Ok(WriteTx {
-            tx,
-            _writer: writer,
-        })
-    }
-
-    async fn fetch_all<T>(&self, sql: Sql) -> ApiResult<Vec<T>>
-    where
-        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
-    {
-        if sql.matches_nothing() {
-            return Ok(Vec::new());
-        }
-        let text = self.sql(&sql.text);
-        Ok(bind_as(sqlx::query_as::<_, T>(&text), sql.args)
-            .fetch_all(&self.pool)
-            .await?)
-    }
-
-    async fn fetch_optional<T>(&self, sql: Sql) -> ApiResult<Option<T>>
-    where
-        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
-    {
-        if sql.matches_nothing() {
-            return Ok(None);
-        }
-        let text = self.sql(&sql.text);
-        Ok(bind_as(sqlx::query_as::<_, T>(&text), sql.args)
-            .fetch_optional(&self.pool)
-            .await?)
-    }
-
-    async fn tx_fetch_optional<T>(&self, tx: &mut WriteTx, sql: Sql) -> ApiResult<Option<T>>
-    where
-        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
-    {
-        if sql.matches_nothing() {
-            return Ok(None);
-        }
-        let text = self.sql(&sql.text);
-        Ok(bind_as(sqlx::query_as::<_, T>(&text), sql.args)
-            .fetch_optional(&mut *tx.tx)
-            .await?)
-    }
-
-    async fn tx_execute(&self, tx: &mut WriteTx, sql: Sql) -> Result<u64, sqlx::Error> {
-        if sql.matches_nothing() {
-            return Ok(0);
-        }
-        let text = self.sql(&sql.text);
-        Ok(bind(sqlx::query(&text), sql.args)
-            .execute(&mut *tx.tx)
-            .await?
-            .rows_affected())
-    }
-
-    async fn execute(&self, sql: Sql) -> Result<u64, sqlx::Error> {
-        if sql.matches_nothing() {
-            return Ok(0);
-        }
-        let text = self.sql(&sql.text);
-        Ok(bind(sqlx::query(&text), sql.args)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
-    }
-
-    /// Run each `DELETE … WHERE <key> = ?` with `key`, in order, inside `tx`.
-    async fn delete_all(&self, tx: &mut WriteTx, statements: &[&str], key: &str) -> ApiResult<()> {
-        for text in statements {
-            let mut delete = Sql::new(text);
-            delete.text(key);
-            self.tx_execute(tx, delete).await?;
-        }
-        Ok(())
-    }
-
     /// Ping the database.
     pub async fn health(&self) -> ApiResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        self.read((), |mut c, ()| {
+            Box::pin(async move {
+                c.fetch_optional::<(i64,)>(Sql::new("SELECT 1")).await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     // ---- settings ---------------------------------------------------------------------------
@@ -545,14 +478,20 @@ impl Store {
     /// The stored value of `name`, storing `value` first if there is none. Safe when several
     /// servers start at once: the first insert wins and everybody reads that one.
     pub async fn setting_or_init(&self, name: &str, value: &str) -> ApiResult<String> {
-        let mut insert = Sql::new(&self.insert_ignore("settings (name, value) VALUES (?, ?)"));
-        insert.text(name).text(value);
-        self.execute(insert).await?;
-        let mut select = Sql::new("SELECT value FROM settings WHERE name = ?");
-        select.text(name);
-        let row: Option<(String,)> = self.fetch_optional(select).await?;
-        row.map(|(v,)| v)
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("setting {name} vanished")))
+        let args = (name.to_owned(), value.to_owned());
+        self.write(args, |mut c, (name, value)| {
+            Box::pin(async move {
+                let mut insert = Sql::new(&c.insert_ignore("settings (name, value) VALUES (?, ?)"));
+                insert.text(&name).text(value);
+                c.insert(insert).await?;
+                let mut select = Sql::new("SELECT value FROM settings WHERE name = ?");
+                select.text(&name);
+                let row: Option<(String,)> = c.fetch_optional(select).await?;
+                row.map(|(v,)| v)
+                    .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("setting {name} vanished")))
+            })
+        })
+        .await
     }
 
     // ---- principals -------------------------------------------------------------------------
@@ -563,7 +502,7 @@ impl Store {
              FROM users WHERE username = ?",
         );
         sql.text(username);
-        self.fetch_optional(sql).await
+        self.query_optional(sql).await
     }
 
     pub async fn account_credentials(&self, email: &str) -> ApiResult<Option<Credentials>> {
@@ -572,7 +511,31 @@ impl Store {
              FROM accounts WHERE email_key = ?",
         );
         sql.text(email_key(email));
-        self.fetch_optional(sql).await
+        self.query_optional(sql).await
+    }
+
+    /// One SELECT outside a transaction, its first row.
+    async fn query_optional<T: FromRow + Send + 'static>(&self, sql: Sql) -> ApiResult<Option<T>> {
+        self.read(sql, |mut c, sql| {
+            Box::pin(async move { c.fetch_optional(sql).await })
+        })
+        .await
+    }
+
+    /// One SELECT outside a transaction, every row.
+    async fn query_all<T: FromRow + Send + 'static>(&self, sql: Sql) -> ApiResult<Vec<T>> {
+        self.read(sql, |mut c, sql| {
+            Box::pin(async move { c.fetch_all(sql).await })
+        })
+        .await
+    }
+
+    /// One statement in a transaction of its own; the number of rows it changed.
+    async fn execute(&self, sql: Sql) -> ApiResult<u64> {
+        self.write(sql, |mut c, sql| {
+            Box::pin(async move { Ok(c.execute(sql).await?) })
+        })
+        .await
     }
 
     /// The security stamp of an account, if the account exists.
@@ -584,7 +547,7 @@ impl Store {
         let mut sql =
             Sql::new("SELECT account_id, security_stamp FROM accounts WHERE account_id = ?");
         sql.text(account_id);
-        let found: Option<(String, String)> = self.fetch_optional(sql).await?;
+        let found: Option<(String, String)> = self.query_optional(sql).await?;
         self.stamps.put(key, found.clone());
         Ok(found.map(|(_, stamp)| stamp))
     }
@@ -597,7 +560,7 @@ impl Store {
         }
         let mut sql = Sql::new("SELECT user_id, security_stamp FROM users WHERE username = ?");
         sql.text(username);
-        let found: Option<(String, String)> = self.fetch_optional(sql).await?;
+        let found: Option<(String, String)> = self.query_optional(sql).await?;
         self.stamps.put(key, found.clone());
         Ok(found)
     }
@@ -624,7 +587,8 @@ impl Store {
 
     /// Create an admin user; `false` if the username is taken.
     pub async fn create_user(&self, username: &str, hash: &str) -> ApiResult<bool> {
-        let mut sql = Sql::new(&self.insert_ignore(
+        let mut sql = Sql::new(&insert_ignore(
+            self.engine,
             "users (user_id, username, hashed_password, security_stamp, created_at) \
              VALUES (?, ?, ?, ?, ?)",
         ));
@@ -668,10 +632,10 @@ impl Store {
             .int(account.created_at);
         match self.execute(sql).await {
             Ok(_) => Ok(account),
-            Err(e) if is_unique_violation(&e) => Err(ApiError::Conflict(format!(
-                "An account with email '{email}' already exists"
-            ))),
-            Err(e) => Err(e.into()),
+            Err(ApiError::Database(e)) if is_unique_violation(&e) => Err(ApiError::Conflict(
+                format!("An account with email '{email}' already exists"),
+            )),
+            Err(e) => Err(e),
         }
     }
 
@@ -683,58 +647,21 @@ impl Store {
         email: Option<&str>,
         hash: Option<&str>,
     ) -> ApiResult<Option<Account>> {
+        let args = (
+            account_id.to_owned(),
+            email.map(str::to_owned),
+            hash.map(str::to_owned),
+        );
         let result = self
-            .retrying(|| self.update_account_once(account_id, email, hash))
+            .write(args, |mut c, (account_id, email, hash)| {
+                Box::pin(async move {
+                    c.update_account(&account_id, email.as_deref(), hash.as_deref())
+                        .await
+                })
+            })
             .await;
         self.stamps.forget(&format!("a:{account_id}"));
         result
-    }
-
-    async fn update_account_once(
-        &self,
-        account_id: &str,
-        email: Option<&str>,
-        hash: Option<&str>,
-    ) -> ApiResult<Option<Account>> {
-        let mut tx = self.begin().await?;
-        let select = || {
-            let mut sql = Sql::new(&format!(
-                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = ?"
-            ));
-            sql.text(account_id);
-            sql
-        };
-        if self
-            .tx_fetch_optional::<Account>(&mut tx, select())
-            .await?
-            .is_none()
-        {
-            return Ok(None);
-        }
-        if let Some(email) = email {
-            let mut update =
-                Sql::new("UPDATE accounts SET email = ?, email_key = ? WHERE account_id = ?");
-            update.text(email).text(email_key(email)).text(account_id);
-            match self.tx_execute(&mut tx, update).await {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => {
-                    return Err(ApiError::Conflict(format!(
-                        "An account with email '{email}' already exists"
-                    )))
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if let Some(hash) = hash {
-            let mut update = Sql::new(
-                "UPDATE accounts SET hashed_password = ?, security_stamp = ? WHERE account_id = ?",
-            );
-            update.text(hash).text(new_stamp()).text(account_id);
-            self.tx_execute(&mut tx, update).await?;
-        }
-        let account = self.tx_fetch_optional::<Account>(&mut tx, select()).await?;
-        tx.commit().await?;
-        Ok(account)
     }
 
     pub async fn get_account(&self, account_id: &str) -> ApiResult<Option<Account>> {
@@ -742,7 +669,7 @@ impl Store {
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = ?"
         ));
         sql.text(account_id);
-        self.fetch_optional(sql).await
+        self.query_optional(sql).await
     }
 
     pub async fn list_accounts(
@@ -758,47 +685,18 @@ impl Store {
             .and_eq("email_key", email.map(email_key).as_deref())
             .push(" ORDER BY created_at, account_id")
             .page(page);
-        self.fetch_all(sql).await
+        self.query_all(sql).await
     }
 
     /// Delete an account with all its tag-links, links and tags, in one transaction.
     pub async fn delete_account(&self, account_id: &str) -> ApiResult<Option<Account>> {
-        let result = self.retrying(|| self.delete_account_once(account_id)).await;
+        let result = self
+            .write(account_id.to_owned(), |mut c, account_id| {
+                Box::pin(async move { c.delete_account(&account_id).await })
+            })
+            .await;
         self.stamps.forget(&format!("a:{account_id}"));
         result
-    }
-
-    async fn delete_account_once(&self, account_id: &str) -> ApiResult<Option<Account>> {
-        let mut tx = self.begin().await?;
-        let mut select = Sql::new(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = ?"
-        ));
-        select.text(account_id);
-        let Some(account) = self.tx_fetch_optional::<Account>(&mut tx, select).await? else {
-            return Ok(None);
-        };
-        self.delete_all(
-            &mut tx,
-            &[
-                "DELETE FROM taglinks WHERE account_id = ?",
-                "DELETE FROM links WHERE account_id = ?",
-                "DELETE FROM tags WHERE account_id = ?",
-                "DELETE FROM accounts WHERE account_id = ?",
-            ],
-            account_id,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Some(account))
-    }
-
-    async fn require_account(&self, tx: &mut WriteTx, account_id: &str) -> ApiResult<()> {
-        let mut sql = Sql::new("SELECT account_id FROM accounts WHERE account_id = ?");
-        sql.text(account_id);
-        match self.tx_fetch_optional::<(String,)>(tx, sql).await? {
-            Some(_) => Ok(()),
-            None => Err(account_not_found(account_id)),
-        }
     }
 
     // ---- tags -------------------------------------------------------------------------------
@@ -806,7 +704,7 @@ impl Store {
     pub async fn get_tag(&self, account: Option<&str>, tag_id: &str) -> ApiResult<Option<Tag>> {
         let mut sql = Sql::new(&format!("SELECT {TAG_COLUMNS} FROM tags WHERE tag_id = ?"));
         sql.text(tag_id).and_eq("account_id", account);
-        self.fetch_optional(sql).await
+        self.query_optional(sql).await
     }
 
     pub async fn list_tags(
@@ -820,7 +718,7 @@ impl Store {
             .and_eq("tag_key", name.map(tag_key).as_deref())
             .push(" ORDER BY created_at, tag_id")
             .page(page);
-        self.fetch_all(sql).await
+        self.query_all(sql).await
     }
 
     /// Like [`Store::list_tags`], each tag with the number of links carrying it.
@@ -839,7 +737,7 @@ impl Store {
             .and_eq("t.tag_key", name.map(tag_key).as_deref())
             .push(" ORDER BY t.created_at, t.tag_id")
             .page(page);
-        self.fetch_all(sql).await
+        self.query_all(sql).await
     }
 
     /// Rename a tag. Onto a name another tag of the account already has (compared
@@ -852,12 +750,19 @@ impl Store {
         tag_id: &str,
         name: &str,
     ) -> ApiResult<Option<Tag>> {
+        let args = (
+            account.map(str::to_owned),
+            tag_id.to_owned(),
+            name.to_owned(),
+        );
         let mut attempt = 0;
         loop {
-            match self
-                .retrying(|| self.rename_tag_once(account, tag_id, name))
-                .await
-            {
+            let result = self
+                .write(args.clone(), |mut c, (account, tag_id, name)| {
+                    Box::pin(async move { c.rename_tag(account.as_deref(), &tag_id, &name).await })
+                })
+                .await;
+            match result {
                 // A tag of that name was created concurrently: now it is there to merge with.
                 Err(ApiError::Database(err))
                     if is_unique_violation(&err) && attempt < MAX_RETRIES =>
@@ -869,117 +774,36 @@ impl Store {
         }
     }
 
-    async fn rename_tag_once(
-        &self,
-        account: Option<&str>,
-        tag_id: &str,
-        name: &str,
-    ) -> ApiResult<Option<Tag>> {
-        let mut tx = self.begin().await?;
-        let mut select = Sql::new(&format!("SELECT {TAG_COLUMNS} FROM tags WHERE tag_id = ?"));
-        select.text(tag_id).and_eq("account_id", account);
-        select.push(self.locking_read());
-        let Some(mut tag) = self.tx_fetch_optional::<Tag>(&mut tx, select).await? else {
-            return Ok(None);
-        };
-        let key = tag_key(name);
-        let mut other = Sql::new(&format!(
-            "SELECT {TAG_COLUMNS} FROM tags WHERE account_id = ? AND tag_key = ? AND tag_id <> ?{}",
-            self.locking_read()
-        ));
-        other.text(&tag.account_id).text(&key).text(&tag.tag_id);
-        let survivor = match self.tx_fetch_optional::<Tag>(&mut tx, other).await? {
-            Some(survivor) => {
-                let mut merge = Sql::new(&self.insert_ignore(
-                    "taglinks (tag_id, link_id, account_id, created_at) \
-                     SELECT ?, link_id, account_id, created_at FROM taglinks WHERE tag_id = ?",
-                ));
-                merge.text(&survivor.tag_id).text(&tag.tag_id);
-                self.tx_execute(&mut tx, merge).await?;
-                self.delete_all(&mut tx, DELETE_TAG, &tag.tag_id).await?;
-                survivor
-            }
-            None => {
-                let mut update = Sql::new("UPDATE tags SET tag = ?, tag_key = ? WHERE tag_id = ?");
-                update.text(name).text(&key).text(&tag.tag_id);
-                self.tx_execute(&mut tx, update).await?;
-                tag.tag = name.to_owned();
-                tag
-            }
-        };
-        tx.commit().await?;
-        Ok(Some(survivor))
-    }
-
     /// The account's tag of that name (compared case-insensitively), created if missing.
     pub async fn create_tag(&self, account_id: &str, name: &str) -> ApiResult<Tag> {
-        self.retrying(|| self.create_tag_once(account_id, name))
-            .await
-    }
-
-    async fn create_tag_once(&self, account_id: &str, name: &str) -> ApiResult<Tag> {
-        let mut tx = self.begin().await?;
-        self.require_account(&mut tx, account_id).await?;
-        let tag = self
-            .tag_by_name_or_create(&mut tx, account_id, name)
-            .await?;
-        tx.commit().await?;
-        Ok(tag)
-    }
-
-    async fn tag_by_name_or_create(
-        &self,
-        tx: &mut WriteTx,
-        account_id: &str,
-        name: &str,
-    ) -> ApiResult<Tag> {
-        let key = tag_key(name);
-        // A shared locking read sees the latest committed row (also one a concurrent
-        // transaction committed while our insert waited on it) and keeps the tag from being
-        // deleted or merged away until we commit. Shared, not exclusive: two transactions that
-        // both hold the row never need to upgrade, so they cannot deadlock on it.
-        let select = || {
-            let mut sql = Sql::new(&format!(
-                "SELECT {TAG_COLUMNS} FROM tags WHERE account_id = ? AND tag_key = ?{}",
-                self.shared_read()
-            ));
-            sql.text(account_id).text(&key);
-            sql
-        };
-        if let Some(tag) = self.tx_fetch_optional(tx, select()).await? {
-            return Ok(tag);
-        }
-        let mut insert = Sql::new(&self.insert_ignore(
-            "tags (tag_id, tag, tag_key, account_id, created_at) VALUES (?, ?, ?, ?, ?)",
-        ));
-        insert
-            .text(new_id())
-            .text(name)
-            .text(&key)
-            .text(account_id)
-            .int(now_micros());
-        self.tx_execute(tx, insert).await?;
-        self.tx_fetch_optional(tx, select())
-            .await?
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("tag vanished after insert")))
+        let args = (account_id.to_owned(), name.to_owned());
+        self.write(args, |mut c, (account_id, name)| {
+            Box::pin(async move {
+                c.require_account(&account_id).await?;
+                c.tag_by_name_or_create(&account_id, &name).await
+            })
+        })
+        .await
     }
 
     /// Delete a tag and its tag-links; the links stay.
     pub async fn delete_tag(&self, account: Option<&str>, tag_id: &str) -> ApiResult<Option<Tag>> {
-        self.retrying(|| self.delete_tag_once(account, tag_id))
-            .await
-    }
-
-    async fn delete_tag_once(&self, account: Option<&str>, tag_id: &str) -> ApiResult<Option<Tag>> {
-        let mut tx = self.begin().await?;
-        let mut select = Sql::new(&format!("SELECT {TAG_COLUMNS} FROM tags WHERE tag_id = ?"));
-        select.text(tag_id).and_eq("account_id", account);
-        let Some(tag) = self.tx_fetch_optional::<Tag>(&mut tx, select).await? else {
-            return Ok(None);
-        };
-        self.delete_all(&mut tx, DELETE_TAG, tag_id).await?;
-        tx.commit().await?;
-        Ok(Some(tag))
+        let args = (account.map(str::to_owned), tag_id.to_owned());
+        self.write(args, |mut c, (account, tag_id)| {
+            Box::pin(async move {
+                let mut select =
+                    Sql::new(&format!("SELECT {TAG_COLUMNS} FROM tags WHERE tag_id = ?"));
+                select
+                    .text(&tag_id)
+                    .and_eq("account_id", account.as_deref());
+                let Some(tag) = c.fetch_optional::<Tag>(select).await? else {
+                    return Ok(None);
+                };
+                c.delete_all(DELETE_TAG, &tag_id).await?;
+                Ok(Some(tag))
+            })
+        })
+        .await
     }
 
     // ---- links ------------------------------------------------------------------------------
@@ -989,50 +813,29 @@ impl Store {
             "SELECT {LINK_COLUMNS} FROM links l WHERE l.link_id = ?"
         ));
         sql.text(link_id).and_eq("l.account_id", account);
-        self.fetch_optional(sql).await
+        self.query_optional(sql).await
     }
 
-    pub async fn list_links(
-        &self,
-        account: Option<&str>,
-        tag_id: Option<&str>,
-        tag_name: Option<&str>,
-        page: Page,
-    ) -> ApiResult<Vec<Link>> {
-        let filter = LinkFilter {
-            tag_id: tag_id.map(str::to_owned),
-            tags: tag_name.into_iter().map(str::to_owned).collect(),
-            ..LinkFilter::default()
-        };
-        self.search_links(account, &filter, page).await
-    }
-
-    /// The links matching every condition of `filter`, a page of them.
-    pub async fn search_links(
+    /// A page of the links matching `filter`, with how many match in all: one hop to the
+    /// database for both.
+    pub async fn search_links_counted(
         &self,
         account: Option<&str>,
         filter: &LinkFilter,
         page: Page,
-    ) -> ApiResult<Vec<Link>> {
-        let mut sql = Sql::new(&format!("SELECT {LINK_COLUMNS} FROM links l WHERE 1 = 1"));
-        link_conditions(&mut sql, account, filter);
-        sql.push(if filter.newest_first {
-            " ORDER BY l.created_at DESC, l.link_id DESC"
-        } else {
-            " ORDER BY l.created_at, l.link_id"
+    ) -> ApiResult<(Vec<Link>, i64)> {
+        let args = (
+            links_query(account, filter, page),
+            count_query(account, filter),
+        );
+        self.read(args, |mut c, (links, count)| {
+            Box::pin(async move {
+                let links = c.fetch_all(links).await?;
+                let total = c.fetch_optional::<(i64,)>(count).await?.map_or(0, |(n,)| n);
+                Ok((links, total))
+            })
         })
-        .page(page);
-        self.fetch_all(sql).await
-    }
-
-    /// How many links match every condition of `filter`.
-    pub async fn count_links(&self, account: Option<&str>, filter: &LinkFilter) -> ApiResult<i64> {
-        let mut sql = Sql::new("SELECT COUNT(*) FROM links l WHERE 1 = 1");
-        link_conditions(&mut sql, account, filter);
-        Ok(self
-            .fetch_optional::<(i64,)>(sql)
-            .await?
-            .map_or(0, |(n,)| n))
+        .await
     }
 
     /// Change a link: its URL, descriptive fields, and (when given) its whole tag set, tags
@@ -1044,23 +847,342 @@ impl Store {
         link_id: &str,
         changes: &LinkChanges,
     ) -> ApiResult<Option<Link>> {
-        self.retrying(|| self.update_link_once(account, link_id, changes))
-            .await
+        let args = Arc::new((
+            account.map(str::to_owned),
+            link_id.to_owned(),
+            changes.clone(),
+        ));
+        self.write(args, |mut c, args| {
+            Box::pin(async move {
+                let (account, link_id, changes) = &*args;
+                c.update_link(account.as_deref(), link_id, changes).await
+            })
+        })
+        .await
     }
 
-    async fn update_link_once(
+    /// Create a link with its tag (an existing one by id, or one by name created if missing)
+    /// and the tag-link between them, in one transaction.
+    pub async fn create_link(
         &self,
+        account_id: &str,
+        url: &str,
+        tag: TagRef<'_>,
+        details: &LinkDetails,
+    ) -> ApiResult<Link> {
+        let tag = match tag {
+            TagRef::Id(id) => (true, id.to_owned()),
+            TagRef::Name(name) => (false, name.to_owned()),
+        };
+        let args = Arc::new((account_id.to_owned(), url.to_owned(), tag, details.clone()));
+        self.write(args, |mut c, args| {
+            Box::pin(async move {
+                let (account_id, url, (by_id, tag), details) = &*args;
+                let tag = if *by_id {
+                    TagRef::Id(tag)
+                } else {
+                    TagRef::Name(tag)
+                };
+                c.create_link(account_id, url, tag, details).await
+            })
+        })
+        .await
+    }
+
+    /// Delete a link and its tag-links.
+    pub async fn delete_link(
+        &self,
+        account: Option<&str>,
+        link_id: &str,
+    ) -> ApiResult<Option<Link>> {
+        let args = (account.map(str::to_owned), link_id.to_owned());
+        self.write(args, |mut c, (account, link_id)| {
+            Box::pin(async move {
+                let mut select = Sql::new(&format!(
+                    "SELECT {LINK_COLUMNS} FROM links l WHERE l.link_id = ?"
+                ));
+                select
+                    .text(&link_id)
+                    .and_eq("l.account_id", account.as_deref());
+                let Some(link) = c.fetch_optional::<Link>(select).await? else {
+                    return Ok(None);
+                };
+                c.delete_all(
+                    &[
+                        "DELETE FROM taglinks WHERE link_id = ?",
+                        "DELETE FROM links WHERE link_id = ?",
+                    ],
+                    &link_id,
+                )
+                .await?;
+                Ok(Some(link))
+            })
+        })
+        .await
+    }
+
+    // ---- tag-links --------------------------------------------------------------------------
+
+    /// Link an existing tag to an existing link, both of `account_id`; repeating it is fine.
+    pub async fn create_taglink(
+        &self,
+        account_id: &str,
+        tag_id: &str,
+        link_id: &str,
+    ) -> ApiResult<TagLink> {
+        let args = (account_id.to_owned(), tag_id.to_owned(), link_id.to_owned());
+        self.write(args, |mut c, (account_id, tag_id, link_id)| {
+            Box::pin(async move {
+                c.require_account(&account_id).await?;
+                let mut tag =
+                    Sql::new("SELECT tag_id FROM tags WHERE tag_id = ? AND account_id = ?");
+                tag.text(&tag_id).text(&account_id);
+                if c.fetch_optional::<(String,)>(tag).await?.is_none() {
+                    return Err(ApiError::NotFound("Tag not found".into()));
+                }
+                let mut link =
+                    Sql::new("SELECT link_id FROM links WHERE link_id = ? AND account_id = ?");
+                link.text(&link_id).text(&account_id);
+                if c.fetch_optional::<(String,)>(link).await?.is_none() {
+                    return Err(ApiError::NotFound("Link not found".into()));
+                }
+                c.insert_taglink(&account_id, &tag_id, &link_id).await?;
+                Ok(TagLink {
+                    tag_id,
+                    link_id,
+                    account_id,
+                })
+            })
+        })
+        .await
+    }
+
+    pub async fn list_taglinks(
+        &self,
+        account: Option<&str>,
+        tag_id: Option<&str>,
+        link_id: Option<&str>,
+        page: Page,
+    ) -> ApiResult<Vec<TagLink>> {
+        let mut sql = Sql::new("SELECT tag_id, link_id, account_id FROM taglinks WHERE 1 = 1");
+        sql.and_eq("account_id", account)
+            .and_eq("tag_id", tag_id)
+            .and_eq("link_id", link_id)
+            .push(" ORDER BY created_at, tag_id, link_id")
+            .page(page);
+        self.query_all(sql).await
+    }
+
+    pub async fn delete_taglinks(
+        &self,
+        account: Option<&str>,
+        tag_id: Option<&str>,
+        link_id: Option<&str>,
+    ) -> ApiResult<u64> {
+        let mut sql = Sql::new("DELETE FROM taglinks WHERE 1 = 1");
+        sql.and_eq("account_id", account)
+            .and_eq("tag_id", tag_id)
+            .and_eq("link_id", link_id);
+        self.write(sql, |mut c, sql| {
+            Box::pin(async move { Ok(c.execute(sql).await?) })
+        })
+        .await
+    }
+}
+
+/// `INSERT` that silently does nothing when a unique key already holds the row.
+fn insert_ignore(engine: Engine, table_columns_values: &str) -> String {
+    match engine {
+        Engine::MySql => format!("INSERT IGNORE INTO {table_columns_values}"),
+        _ => format!("INSERT INTO {table_columns_values} ON CONFLICT DO NOTHING"),
+    }
+}
+
+fn links_query(account: Option<&str>, filter: &LinkFilter, page: Page) -> Sql {
+    let mut sql = Sql::new(&format!("SELECT {LINK_COLUMNS} FROM links l WHERE 1 = 1"));
+    link_conditions(&mut sql, account, filter);
+    sql.push(if filter.newest_first {
+        " ORDER BY l.created_at DESC, l.link_id DESC"
+    } else {
+        " ORDER BY l.created_at, l.link_id"
+    })
+    .page(page);
+    sql
+}
+
+fn count_query(account: Option<&str>, filter: &LinkFilter) -> Sql {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM links l WHERE 1 = 1");
+    link_conditions(&mut sql, account, filter);
+    sql
+}
+
+/// The operations, each written once for every engine. Write operations run inside the
+/// transaction [`Store::write`] opened.
+impl Conn<'_> {
+    /// Run each `DELETE … WHERE <key> = ?` with `key`, in order.
+    async fn delete_all(&mut self, statements: &[&str], key: &str) -> ApiResult<()> {
+        for text in statements {
+            let mut delete = Sql::new(text);
+            delete.text(key);
+            self.execute(delete).await?;
+        }
+        Ok(())
+    }
+
+    async fn require_account(&mut self, account_id: &str) -> ApiResult<()> {
+        let mut sql = Sql::new("SELECT account_id FROM accounts WHERE account_id = ?");
+        sql.text(account_id);
+        match self.fetch_optional::<(String,)>(sql).await? {
+            Some(_) => Ok(()),
+            None => Err(account_not_found(account_id)),
+        }
+    }
+
+    async fn update_account(
+        &mut self,
+        account_id: &str,
+        email: Option<&str>,
+        hash: Option<&str>,
+    ) -> ApiResult<Option<Account>> {
+        let select = || {
+            let mut sql = Sql::new(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = ?"
+            ));
+            sql.text(account_id);
+            sql
+        };
+        if self.fetch_optional::<Account>(select()).await?.is_none() {
+            return Ok(None);
+        }
+        if let Some(email) = email {
+            let mut update =
+                Sql::new("UPDATE accounts SET email = ?, email_key = ? WHERE account_id = ?");
+            update.text(email).text(email_key(email)).text(account_id);
+            match self.execute(update).await {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(ApiError::Conflict(format!(
+                        "An account with email '{email}' already exists"
+                    )))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if let Some(hash) = hash {
+            let mut update = Sql::new(
+                "UPDATE accounts SET hashed_password = ?, security_stamp = ? WHERE account_id = ?",
+            );
+            update.text(hash).text(new_stamp()).text(account_id);
+            self.execute(update).await?;
+        }
+        self.fetch_optional::<Account>(select()).await
+    }
+
+    async fn delete_account(&mut self, account_id: &str) -> ApiResult<Option<Account>> {
+        let mut select = Sql::new(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = ?"
+        ));
+        select.text(account_id);
+        let Some(account) = self.fetch_optional::<Account>(select).await? else {
+            return Ok(None);
+        };
+        self.delete_all(
+            &[
+                "DELETE FROM taglinks WHERE account_id = ?",
+                "DELETE FROM links WHERE account_id = ?",
+                "DELETE FROM tags WHERE account_id = ?",
+                "DELETE FROM accounts WHERE account_id = ?",
+            ],
+            account_id,
+        )
+        .await?;
+        Ok(Some(account))
+    }
+
+    async fn rename_tag(
+        &mut self,
+        account: Option<&str>,
+        tag_id: &str,
+        name: &str,
+    ) -> ApiResult<Option<Tag>> {
+        let mut select = Sql::new(&format!("SELECT {TAG_COLUMNS} FROM tags WHERE tag_id = ?"));
+        select.text(tag_id).and_eq("account_id", account);
+        select.push(self.locking_read());
+        let Some(mut tag) = self.fetch_optional::<Tag>(select).await? else {
+            return Ok(None);
+        };
+        let key = tag_key(name);
+        let mut other = Sql::new(&format!(
+            "SELECT {TAG_COLUMNS} FROM tags WHERE account_id = ? AND tag_key = ? AND tag_id <> ?{}",
+            self.locking_read()
+        ));
+        other.text(&tag.account_id).text(&key).text(&tag.tag_id);
+        let survivor = match self.fetch_optional::<Tag>(other).await? {
+            Some(survivor) => {
+                let mut merge = Sql::new(&self.insert_ignore(
+                    "taglinks (tag_id, link_id, account_id, created_at) \
+                     SELECT ?, link_id, account_id, created_at FROM taglinks WHERE tag_id = ?",
+                ));
+                merge.text(&survivor.tag_id).text(&tag.tag_id);
+                self.execute(merge).await?;
+                self.delete_all(DELETE_TAG, &tag.tag_id).await?;
+                survivor
+            }
+            None => {
+                let mut update = Sql::new("UPDATE tags SET tag = ?, tag_key = ? WHERE tag_id = ?");
+                update.text(name).text(&key).text(&tag.tag_id);
+                self.execute(update).await?;
+                tag.tag = name.to_owned();
+                tag
+            }
+        };
+        Ok(Some(survivor))
+    }
+
+    async fn tag_by_name_or_create(&mut self, account_id: &str, name: &str) -> ApiResult<Tag> {
+        let key = tag_key(name);
+        // A shared locking read sees the latest committed row (also one a concurrent
+        // transaction committed while our insert waited on it) and keeps the tag from being
+        // deleted or merged away until we commit. Shared, not exclusive: two transactions that
+        // both hold the row never need to upgrade, so they cannot deadlock on it.
+        let shared = self.shared_read();
+        let select = || {
+            let mut sql = Sql::new(&format!(
+                "SELECT {TAG_COLUMNS} FROM tags WHERE account_id = ? AND tag_key = ?{shared}"
+            ));
+            sql.text(account_id).text(&key);
+            sql
+        };
+        if let Some(tag) = self.fetch_optional(select()).await? {
+            return Ok(tag);
+        }
+        let mut insert = Sql::new(&self.insert_ignore(
+            "tags (tag_id, tag, tag_key, account_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        ));
+        insert
+            .text(new_id())
+            .text(name)
+            .text(&key)
+            .text(account_id)
+            .int(now_micros());
+        self.execute(insert).await?;
+        self.fetch_optional(select())
+            .await?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("tag vanished after insert")))
+    }
+
+    async fn update_link(
+        &mut self,
         account: Option<&str>,
         link_id: &str,
         changes: &LinkChanges,
     ) -> ApiResult<Option<Link>> {
-        let mut tx = self.begin().await?;
         let mut select = Sql::new(&format!(
             "SELECT {LINK_COLUMNS} FROM links l WHERE l.link_id = ?"
         ));
         select.text(link_id).and_eq("l.account_id", account);
         select.push(self.locking_read());
-        let Some(mut link) = self.tx_fetch_optional::<Link>(&mut tx, select).await? else {
+        let Some(mut link) = self.fetch_optional::<Link>(select).await? else {
             return Ok(None);
         };
         if let Some(url) = &changes.link {
@@ -1095,13 +1217,11 @@ impl Store {
             .text(search_text(&link.link, &details))
             .text(&link.link_id)
             .text(&link.account_id);
-        self.tx_execute(&mut tx, update).await?;
+        self.execute(update).await?;
         if let Some(names) = &changes.tags {
             let mut tag_ids: Vec<String> = Vec::new();
             for name in names {
-                let tag = self
-                    .tag_by_name_or_create(&mut tx, &link.account_id, name)
-                    .await?;
+                let tag = self.tag_by_name_or_create(&link.account_id, name).await?;
                 if !tag_ids.contains(&tag.tag_id) {
                     tag_ids.push(tag.tag_id);
                 }
@@ -1115,60 +1235,40 @@ impl Store {
                 }
                 delete.push(")");
             }
-            self.tx_execute(&mut tx, delete).await?;
+            self.execute(delete).await?;
             for id in &tag_ids {
-                self.insert_taglink(&mut tx, &link.account_id, id, &link.link_id)
+                self.insert_taglink(&link.account_id, id, &link.link_id)
                     .await?;
             }
         }
-        tx.commit().await?;
         Ok(Some(link))
     }
 
-    /// Create a link with its tag (an existing one by id, or one by name created if missing)
-    /// and the tag-link between them, in one transaction.
-    pub async fn create_link(
-        &self,
+    async fn create_link(
+        &mut self,
         account_id: &str,
         url: &str,
         tag: TagRef<'_>,
         details: &LinkDetails,
     ) -> ApiResult<Link> {
-        self.retrying(|| self.create_link_once(account_id, url, tag, details))
-            .await
-    }
-
-    async fn create_link_once(
-        &self,
-        account_id: &str,
-        url: &str,
-        tag: TagRef<'_>,
-        details: &LinkDetails,
-    ) -> ApiResult<Link> {
-        let mut tx = self.begin().await?;
-        self.require_account(&mut tx, account_id).await?;
+        self.require_account(account_id).await?;
         let tag_id = match tag {
             TagRef::Id(tag_id) => {
                 let mut select =
                     Sql::new("SELECT tag_id FROM tags WHERE tag_id = ? AND account_id = ?");
                 select.text(tag_id).text(account_id);
-                match self.tx_fetch_optional::<(String,)>(&mut tx, select).await? {
+                match self.fetch_optional::<(String,)>(select).await? {
                     Some((id,)) => id,
                     None => return Err(ApiError::NotFound("Tag not found".into())),
                 }
             }
-            TagRef::Name(name) => {
-                self.tag_by_name_or_create(&mut tx, account_id, name)
-                    .await?
-                    .tag_id
-            }
+            TagRef::Name(name) => self.tag_by_name_or_create(account_id, name).await?.tag_id,
         };
         let link = self
-            .insert_link(&mut tx, account_id, url, details, now_micros())
+            .insert_link(account_id, url, details, now_micros())
             .await?;
-        self.insert_taglink(&mut tx, account_id, &tag_id, &link.link_id)
+        self.insert_taglink(account_id, &tag_id, &link.link_id)
             .await?;
-        tx.commit().await?;
         Ok(link)
     }
 
@@ -1176,8 +1276,7 @@ impl Store {
     /// `search_text` for `q`). Every path that creates links goes through here, so that no
     /// link misses a search or a lookup.
     async fn insert_link(
-        &self,
-        tx: &mut WriteTx,
+        &mut self,
         account_id: &str,
         url: &str,
         details: &LinkDetails,
@@ -1208,51 +1307,12 @@ impl Store {
             .opt_text(link.notes.as_deref())
             .text(link_hash(url))
             .text(search_text(url, details));
-        self.tx_execute(tx, insert).await?;
+        self.insert(insert).await?;
         Ok(link)
     }
 
-    /// Delete a link and its tag-links.
-    pub async fn delete_link(
-        &self,
-        account: Option<&str>,
-        link_id: &str,
-    ) -> ApiResult<Option<Link>> {
-        self.retrying(|| self.delete_link_once(account, link_id))
-            .await
-    }
-
-    async fn delete_link_once(
-        &self,
-        account: Option<&str>,
-        link_id: &str,
-    ) -> ApiResult<Option<Link>> {
-        let mut tx = self.begin().await?;
-        let mut select = Sql::new(&format!(
-            "SELECT {LINK_COLUMNS} FROM links l WHERE l.link_id = ?"
-        ));
-        select.text(link_id).and_eq("l.account_id", account);
-        let Some(link) = self.tx_fetch_optional::<Link>(&mut tx, select).await? else {
-            return Ok(None);
-        };
-        self.delete_all(
-            &mut tx,
-            &[
-                "DELETE FROM taglinks WHERE link_id = ?",
-                "DELETE FROM links WHERE link_id = ?",
-            ],
-            link_id,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Some(link))
-    }
-
-    // ---- tag-links --------------------------------------------------------------------------
-
     async fn insert_taglink(
-        &self,
-        tx: &mut WriteTx,
+        &mut self,
         account_id: &str,
         tag_id: &str,
         link_id: &str,
@@ -1265,97 +1325,8 @@ impl Store {
             .text(link_id)
             .text(account_id)
             .int(now_micros());
-        self.tx_execute(tx, insert).await?;
+        self.execute(insert).await?;
         Ok(())
-    }
-
-    /// Link an existing tag to an existing link, both of `account_id`; repeating it is fine.
-    pub async fn create_taglink(
-        &self,
-        account_id: &str,
-        tag_id: &str,
-        link_id: &str,
-    ) -> ApiResult<TagLink> {
-        self.retrying(|| self.create_taglink_once(account_id, tag_id, link_id))
-            .await
-    }
-
-    async fn create_taglink_once(
-        &self,
-        account_id: &str,
-        tag_id: &str,
-        link_id: &str,
-    ) -> ApiResult<TagLink> {
-        let mut tx = self.begin().await?;
-        self.require_account(&mut tx, account_id).await?;
-        let mut tag = Sql::new("SELECT tag_id FROM tags WHERE tag_id = ? AND account_id = ?");
-        tag.text(tag_id).text(account_id);
-        if self
-            .tx_fetch_optional::<(String,)>(&mut tx, tag)
-            .await?
-            .is_none()
-        {
-            return Err(ApiError::NotFound("Tag not found".into()));
-        }
-        let mut link = Sql::new("SELECT link_id FROM links WHERE link_id = ? AND account_id = ?");
-        link.text(link_id).text(account_id);
-        if self
-            .tx_fetch_optional::<(String,)>(&mut tx, link)
-            .await?
-            .is_none()
-        {
-            return Err(ApiError::NotFound("Link not found".into()));
-        }
-        self.insert_taglink(&mut tx, account_id, tag_id, link_id)
-            .await?;
-        tx.commit().await?;
-        Ok(TagLink {
-            tag_id: tag_id.to_owned(),
-            link_id: link_id.to_owned(),
-            account_id: account_id.to_owned(),
-        })
-    }
-
-    pub async fn list_taglinks(
-        &self,
-        account: Option<&str>,
-        tag_id: Option<&str>,
-        link_id: Option<&str>,
-        page: Page,
-    ) -> ApiResult<Vec<TagLink>> {
-        let mut sql = Sql::new("SELECT tag_id, link_id, account_id FROM taglinks WHERE 1 = 1");
-        sql.and_eq("account_id", account)
-            .and_eq("tag_id", tag_id)
-            .and_eq("link_id", link_id)
-            .push(" ORDER BY created_at, tag_id, link_id")
-            .page(page);
-        self.fetch_all(sql).await
-    }
-
-    pub async fn delete_taglinks(
-        &self,
-        account: Option<&str>,
-        tag_id: Option<&str>,
-        link_id: Option<&str>,
-    ) -> ApiResult<u64> {
-        self.retrying(|| self.delete_taglinks_once(account, tag_id, link_id))
-            .await
-    }
-
-    async fn delete_taglinks_once(
-        &self,
-        account: Option<&str>,
-        tag_id: Option<&str>,
-        link_id: Option<&str>,
-    ) -> ApiResult<u64> {
-        let mut tx = self.begin().await?;
-        let mut sql = Sql::new("DELETE FROM taglinks WHERE 1 = 1");
-        sql.and_eq("account_id", account)
-            .and_eq("tag_id", tag_id)
-            .and_eq("link_id", link_id);
-        let deleted = self.tx_execute(&mut tx, sql).await?;
-        tx.commit().await?;
-        Ok(deleted)
     }
 }
 
@@ -1364,9 +1335,17 @@ const MAX_RETRIES: u32 = 5;
 /// Conflicts that a retry of the whole transaction resolves: SQLSTATE 40001 (serialization
 /// failure; MySQL reports its deadlock 1213 so too), 40P01 (PostgreSQL deadlock), MySQL 1205
 /// (lock wait timeout), SQLite BUSY and its extended codes.
-fn is_retryable(err: &sqlx::Error) -> bool {
-    let sqlx::Error::Database(db) = err else {
-        return false;
+fn is_retryable(err: &DbError) -> bool {
+    let db = match err {
+        DbError::Sqlx(sqlx::Error::Database(db)) => db,
+        // SQLITE_BUSY and SQLITE_LOCKED (another process holds the lock past the timeout).
+        DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+            return matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            )
+        }
+        _ => return false,
     };
     if let Some(sqlite) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
         // SQLITE_BUSY and its extended codes (BUSY_RECOVERY, BUSY_SNAPSHOT, BUSY_TIMEOUT).

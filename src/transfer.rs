@@ -85,7 +85,7 @@ pub async fn import(
     let bookmarks = netscape::parse(text)
         .map_err(|e| ApiError::Unprocessable(format!("Not a valid Netscape bookmark file: {e}")))?;
     let (links, invalid) = prepare(bookmarks, options, now_micros());
-    let counts = store.import_links(account_id, &links).await?;
+    let counts = store.import_links(account_id, links).await?;
     Ok(ImportReport {
         created: counts.created,
         skipped: counts.skipped,

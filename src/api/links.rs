@@ -194,11 +194,10 @@ pub async fn list_links(
         url: q.url.map(|u| u.trim().to_owned()),
         newest_first,
     };
-    let store = &state.store;
-    let (links, total) = tokio::try_join!(
-        store.search_links(account.as_deref(), &filter, page),
-        store.count_links(account.as_deref(), &filter),
-    )?;
+    let (links, total) = state
+        .store
+        .search_links_counted(account.as_deref(), &filter, page)
+        .await?;
     let mut headers = HeaderMap::new();
     headers.insert(
         HeaderName::from_static("x-total-count"),

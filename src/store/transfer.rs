@@ -2,13 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::any::AnyRow;
-use sqlx::FromRow;
+use std::sync::Arc;
 
-use super::{
-    account_not_found, bind, bind_as, link_hash, search_text, tag_key, Sql, Store, WriteTx,
-    LINK_COLUMNS,
-};
+use super::{account_not_found, link_hash, search_text, tag_key, Conn, Sql, Store, LINK_COLUMNS};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{new_id, now_micros, Link, LinkDetails, Micros};
 
@@ -35,44 +31,39 @@ pub struct ImportCounts {
 const ROWS_PER_INSERT: usize = 100;
 
 impl Store {
-    async fn tx_fetch_all<T>(&self, tx: &mut WriteTx, sql: Sql) -> ApiResult<Vec<T>>
-    where
-        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
-    {
-        let text = self.sql(&sql.text);
-        Ok(bind_as(sqlx::query_as::<_, T>(&text), sql.args)
-            .fetch_all(&mut *tx.tx)
-            .await?)
-    }
-
-    /// Run an INSERT. Unlike `tx_execute` it never skips the statement for a value with a
-    /// trailing space: such values (a description, the search text) are stored, not compared.
-    async fn tx_insert(&self, tx: &mut WriteTx, sql: Sql) -> ApiResult<()> {
-        let text = self.sql(&sql.text);
-        bind(sqlx::query(&text), sql.args)
-            .execute(&mut *tx.tx)
-            .await?;
-        Ok(())
-    }
-
     /// Store `links` in `account_id`, all or nothing: links whose URL the account already has
     /// (or that repeat an earlier one of `links`) are skipped; tags are found or created by
     /// name regardless of case. Concurrent imports into one account run one after the other.
     pub async fn import_links(
         &self,
         account_id: &str,
-        links: &[NewLink],
+        links: Vec<NewLink>,
     ) -> ApiResult<ImportCounts> {
-        self.retrying(|| self.import_links_once(account_id, links))
-            .await
+        let args = Arc::new((account_id.to_owned(), links));
+        self.write(args, |mut c, args| {
+            Box::pin(async move {
+                let (account_id, links) = &*args;
+                c.import_links(account_id, links).await
+            })
+        })
+        .await
     }
 
-    async fn import_links_once(
-        &self,
+    /// Every link of the account, oldest first, each with its tag names (ordered by name).
+    pub async fn export_links(&self, account_id: &str) -> ApiResult<Vec<(Link, Vec<String>)>> {
+        self.read(account_id.to_owned(), |mut c, account_id| {
+            Box::pin(async move { c.export_links(&account_id).await })
+        })
+        .await
+    }
+}
+
+impl Conn<'_> {
+    async fn import_links(
+        &mut self,
         account_id: &str,
         links: &[NewLink],
     ) -> ApiResult<ImportCounts> {
-        let mut tx = self.begin().await?;
         // Locking the account row serialises imports into it, so that two of them cannot both
         // decide that a URL is new.
         let mut account = Sql::new(&format!(
@@ -80,18 +71,14 @@ impl Store {
             self.locking_read()
         ));
         account.text(account_id);
-        if self
-            .tx_fetch_all::<(String,)>(&mut tx, account)
-            .await?
-            .is_empty()
-        {
+        if self.fetch_all::<(String,)>(account).await?.is_empty() {
             return Err(account_not_found(account_id));
         }
 
         let mut known = Sql::new("SELECT link_hash FROM links WHERE account_id = ?");
         known.text(account_id);
         let mut seen: HashSet<String> = self
-            .tx_fetch_all::<(Option<String>,)>(&mut tx, known)
+            .fetch_all::<(Option<String>,)>(known)
             .await?
             .into_iter()
             .filter_map(|(hash,)| hash)
@@ -107,12 +94,11 @@ impl Store {
             }
         }
         if fresh.is_empty() {
-            tx.commit().await?;
             return Ok(counts);
         }
 
         let tag_ids = self
-            .tags_by_key(&mut tx, account_id, fresh.iter().flat_map(|(l, _)| &l.tags))
+            .tags_by_key(account_id, fresh.iter().flat_map(|(l, _)| &l.tags))
             .await?;
 
         let mut taglinks: Vec<(&str, String)> = Vec::new();
@@ -145,7 +131,7 @@ impl Store {
                 }
                 link_ids.push(link_id);
             }
-            self.tx_insert(&mut tx, insert).await?;
+            self.insert(insert).await?;
             counts.created += chunk.len() as u64;
         }
 
@@ -162,29 +148,27 @@ impl Store {
                     .text(account_id)
                     .int(now);
             }
-            self.tx_insert(&mut tx, insert).await?;
+            self.insert(insert).await?;
         }
-        tx.commit().await?;
         Ok(counts)
     }
 
     /// The ids of the account's tags with these names (by key), creating the missing ones.
     async fn tags_by_key<'a>(
-        &self,
-        tx: &mut WriteTx,
+        &mut self,
         account_id: &str,
         names: impl Iterator<Item = &'a String>,
     ) -> ApiResult<HashMap<String, String>> {
+        let locking = self.locking_read();
         let select = || {
             let mut sql = Sql::new(&format!(
-                "SELECT tag_key, tag_id FROM tags WHERE account_id = ?{}",
-                self.locking_read()
+                "SELECT tag_key, tag_id FROM tags WHERE account_id = ?{locking}"
             ));
             sql.text(account_id);
             sql
         };
         let mut ids: HashMap<String, String> = self
-            .tx_fetch_all::<(String, String)>(tx, select())
+            .fetch_all::<(String, String)>(select())
             .await?
             .into_iter()
             .collect();
@@ -219,12 +203,12 @@ impl Store {
                     .text(account_id)
                     .int(now);
             }
-            self.tx_insert(tx, insert).await?;
+            self.insert(insert).await?;
         }
         // Read again: a tag that a concurrent transaction created meanwhile was not inserted
         // by us, and the locking read sees it.
         ids = self
-            .tx_fetch_all::<(String, String)>(tx, select())
+            .fetch_all::<(String, String)>(select())
             .await?
             .into_iter()
             .collect();
@@ -232,7 +216,7 @@ impl Store {
     }
 
     /// Every link of the account, oldest first, each with its tag names (ordered by name).
-    pub async fn export_links(&self, account_id: &str) -> ApiResult<Vec<(Link, Vec<String>)>> {
+    async fn export_links(&mut self, account_id: &str) -> ApiResult<Vec<(Link, Vec<String>)>> {
         let mut links = Sql::new(&format!(
             "SELECT {LINK_COLUMNS} FROM links l WHERE l.account_id = ? \
              ORDER BY l.created_at, l.link_id"
