@@ -825,8 +825,8 @@ impl Store {
         page: Page,
     ) -> ApiResult<(Vec<Link>, i64)> {
         let args = (
-            links_query(account, filter, page),
-            count_query(account, filter),
+            links_query(self.engine, account, filter, page),
+            count_query(self.engine, account, filter),
         );
         self.read(args, |mut c, (links, count)| {
             Box::pin(async move {
@@ -941,12 +941,13 @@ impl Store {
                     return Err(ApiError::NotFound("Tag not found".into()));
                 }
                 let mut link =
-                    Sql::new("SELECT link_id FROM links WHERE link_id = ? AND account_id = ?");
+                    Sql::new("SELECT created_at FROM links WHERE link_id = ? AND account_id = ?");
                 link.text(&link_id).text(&account_id);
-                if c.fetch_optional::<(String,)>(link).await?.is_none() {
+                let Some((link_created_at,)) = c.fetch_optional::<(i64,)>(link).await? else {
                     return Err(ApiError::NotFound("Link not found".into()));
-                }
-                c.insert_taglink(&account_id, &tag_id, &link_id).await?;
+                };
+                c.insert_taglink(&account_id, &tag_id, &link_id, link_created_at)
+                    .await?;
                 Ok(TagLink {
                     tag_id,
                     link_id,
@@ -998,22 +999,65 @@ fn insert_ignore(engine: Engine, table_columns_values: &str) -> String {
     }
 }
 
-fn links_query(account: Option<&str>, filter: &LinkFilter, page: Page) -> Sql {
-    let mut sql = Sql::new(&format!("SELECT {LINK_COLUMNS} FROM links l WHERE 1 = 1"));
-    link_conditions(&mut sql, account, filter);
-    sql.push(if filter.newest_first {
-        " ORDER BY l.created_at DESC, l.link_id DESC"
-    } else {
-        " ORDER BY l.created_at, l.link_id"
-    })
-    .page(page);
+/// A page of the links matching `filter`, in list order.
+fn links_query(engine: Engine, account: Option<&str>, filter: &LinkFilter, page: Page) -> Sql {
+    let (mut sql, by_tag) = link_selection(engine, LINK_COLUMNS, account, filter);
+    // From a tag's tag-links the order is that of the index (its link_created_at is the
+    // link's created_at), so a page is read without sorting the tag's every link.
+    let order = match (by_tag, filter.newest_first) {
+        (true, false) => " ORDER BY d.link_created_at, d.link_id",
+        (true, true) => " ORDER BY d.link_created_at DESC, d.link_id DESC",
+        (false, false) => " ORDER BY l.created_at, l.link_id",
+        (false, true) => " ORDER BY l.created_at DESC, l.link_id DESC",
+    };
+    sql.push(order).page(page);
     sql
 }
 
-fn count_query(account: Option<&str>, filter: &LinkFilter) -> Sql {
-    let mut sql = Sql::new("SELECT COUNT(*) FROM links l WHERE 1 = 1");
+/// How many links match `filter`.
+fn count_query(engine: Engine, account: Option<&str>, filter: &LinkFilter) -> Sql {
+    link_selection(engine, "COUNT(*)", account, filter).0
+}
+
+/// `SELECT <columns>` of the links matching `filter`, and whether the query starts from one
+/// tag's tag-links (`d`): it does when the filter names a tag id, or a tag name of the
+/// caller's account (an account has one tag per name; the admin's view may have several).
+fn link_selection(
+    engine: Engine,
+    columns: &str,
+    account: Option<&str>,
+    filter: &LinkFilter,
+) -> (Sql, bool) {
+    // SQLite takes the tables in the order written with CROSS JOIN; the others choose.
+    let join = if engine == Engine::Sqlite {
+        "CROSS JOIN"
+    } else {
+        "JOIN"
+    };
+    let from_tag =
+        format!("SELECT {columns} FROM taglinks d {join} links l ON l.link_id = d.link_id");
+    let mut rest = filter.clone();
+    if let Some(tag_id) = rest.tag_id.take() {
+        let mut sql = Sql::new(&from_tag);
+        sql.push(" WHERE d.tag_id = ?").text(tag_id);
+        link_conditions(&mut sql, account, &rest);
+        return (sql, true);
+    }
+    if let (Some(account_id), false) = (account, rest.tags.is_empty()) {
+        let name = rest.tags.remove(0);
+        let mut sql = Sql::new(&from_tag);
+        sql.push(
+            " WHERE d.tag_id = (SELECT t.tag_id FROM tags t WHERE t.account_id = ? \
+             AND t.tag_key = ?)",
+        )
+        .text(account_id)
+        .text(tag_key(&name));
+        link_conditions(&mut sql, account, &rest);
+        return (sql, true);
+    }
+    let mut sql = Sql::new(&format!("SELECT {columns} FROM links l WHERE 1 = 1"));
     link_conditions(&mut sql, account, filter);
-    sql
+    (sql, false)
 }
 
 /// The operations, each written once for every engine. Write operations run inside the
@@ -1120,8 +1164,9 @@ impl Conn<'_> {
         let survivor = match self.fetch_optional::<Tag>(other).await? {
             Some(survivor) => {
                 let mut merge = Sql::new(&self.insert_ignore(
-                    "taglinks (tag_id, link_id, account_id, created_at) \
-                     SELECT ?, link_id, account_id, created_at FROM taglinks WHERE tag_id = ?",
+                    "taglinks (tag_id, link_id, account_id, created_at, link_created_at) \
+                     SELECT ?, link_id, account_id, created_at, link_created_at \
+                     FROM taglinks WHERE tag_id = ?",
                 ));
                 merge.text(&survivor.tag_id).text(&tag.tag_id);
                 self.execute(merge).await?;
@@ -1237,7 +1282,7 @@ impl Conn<'_> {
             }
             self.execute(delete).await?;
             for id in &tag_ids {
-                self.insert_taglink(&link.account_id, id, &link.link_id)
+                self.insert_taglink(&link.account_id, id, &link.link_id, link.created_at)
                     .await?;
             }
         }
@@ -1267,7 +1312,7 @@ impl Conn<'_> {
         let link = self
             .insert_link(account_id, url, details, now_micros())
             .await?;
-        self.insert_taglink(account_id, &tag_id, &link.link_id)
+        self.insert_taglink(account_id, &tag_id, &link.link_id, link.created_at)
             .await?;
         Ok(link)
     }
@@ -1311,20 +1356,25 @@ impl Conn<'_> {
         Ok(link)
     }
 
+    /// Tag a link; `link_created_at` is the link's creation time, which the tag's list order
+    /// is read from.
     async fn insert_taglink(
         &mut self,
         account_id: &str,
         tag_id: &str,
         link_id: &str,
+        link_created_at: Micros,
     ) -> ApiResult<()> {
         let mut insert = Sql::new(&self.insert_ignore(
-            "taglinks (tag_id, link_id, account_id, created_at) VALUES (?, ?, ?, ?)",
+            "taglinks (tag_id, link_id, account_id, created_at, link_created_at) \
+             VALUES (?, ?, ?, ?, ?)",
         ));
         insert
             .text(tag_id)
             .text(link_id)
             .text(account_id)
-            .int(now_micros());
+            .int(now_micros())
+            .int(link_created_at);
         self.execute(insert).await?;
         Ok(())
     }

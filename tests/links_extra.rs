@@ -983,3 +983,120 @@ async fn bench_lists_and_searches_over_100k_links() {
     app.stop().await;
     db.drop_db().await;
 }
+
+/// The URLs of a list, in order.
+fn urls(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .expect("array")
+        .iter()
+        .map(|l| l["link"].as_str().expect("link"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_tags_links_are_listed_in_creation_order_however_they_got_the_tag() {
+    for_each_engine(|app| async move {
+        let admin = app.admin_token().await;
+        let (_, token) = app.create_account(&admin, "order@example.com").await;
+        // Imported links keep their ADD_DATE: the file's order (and so the order of their
+        // generated ids) is not their creation order.
+        let file = r#"<!DOCTYPE NETSCAPE-Bookmark-file-1>
+<DL><p>
+<DT><A HREF="https://c.example/" ADD_DATE="1300000000" TAGS="imported">C</A>
+<DT><A HREF="https://a.example/" ADD_DATE="1100000000" TAGS="imported">A</A>
+<DT><A HREF="https://b.example/" ADD_DATE="1200000000" TAGS="imported">B</A>
+</DL><p>
+"#;
+        let response = app
+            .client
+            .post(app.url("/import/"))
+            .bearer_auth(&token)
+            .header("Content-Type", "text/html")
+            .body(file)
+            .send()
+            .await
+            .expect("import");
+        assert_eq!(response.status(), StatusCode::OK);
+        let (a, b, c) = (
+            "https://a.example/",
+            "https://b.example/",
+            "https://c.example/",
+        );
+        let (_, total, listed) = list(&app, &token, "/link/?tag=imported").await;
+        assert_eq!(urls(&listed), [a, b, c]);
+        assert_eq!(total, Some(3));
+        let (_, _, listed) = list(&app, &token, "/link/?tag=IMPORTED&sort=-created_at").await;
+        assert_eq!(urls(&listed), [c, b, a]);
+
+        // A new link, then the old link A given the same tag by POST /taglink/, and B by a
+        // PATCH of its tags: each takes its place by creation time, not by when it was tagged.
+        link(
+            &app,
+            &token,
+            json!({"link": "https://d.example/", "tag": "fresh"}),
+        )
+        .await;
+        let (_, tags) = app.get(&token, "/tag/?tag=fresh").await;
+        let fresh_id = tags[0]["tag_id"].as_str().unwrap().to_owned();
+        let id_of = |list: &Value, url: &str| -> String {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["link"] == url)
+                .unwrap()["link_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let (_, _, imported) = list(&app, &token, "/link/?tag=imported").await;
+        let (a_id, b_id) = (id_of(&imported, a), id_of(&imported, b));
+        let (status, _) = app
+            .post(
+                &token,
+                "/taglink/",
+                json!({"tag_id": fresh_id, "link_id": a_id}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = patch(
+            &app,
+            &token,
+            &format!("/link/{b_id}"),
+            json!({"tags": ["fresh", "imported"]}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let d_url = "https://d.example/";
+        let (_, total, listed) = list(&app, &token, "/link/?tag=fresh").await;
+        assert_eq!(urls(&listed), [a, b, d_url]);
+        assert_eq!(total, Some(3));
+        let (_, _, listed) = list(&app, &token, &format!("/link/?tag_id={fresh_id}")).await;
+        assert_eq!(urls(&listed), [a, b, d_url]);
+
+        // Merging "imported" into "fresh" moves its tag-links with their order.
+        let (_, tags) = app.get(&token, "/tag/?tag=imported").await;
+        let imported_id = tags[0]["tag_id"].as_str().unwrap().to_owned();
+        let (status, _) = patch(
+            &app,
+            &token,
+            &format!("/tag/{imported_id}"),
+            json!({"tag": "Fresh"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, total, listed) = list(&app, &token, "/link/?tag=fresh").await;
+        assert_eq!(urls(&listed), [a, b, c, d_url]);
+        assert_eq!(total, Some(4));
+        let (_, total, page) = list(&app, &token, "/link/?tag=fresh&offset=1&limit=2").await;
+        assert_eq!(urls(&page), [b, c]);
+        assert_eq!(total, Some(4));
+        let (_, _, newest) = list(&app, &token, "/link/?tag=fresh&sort=-created_at&limit=3").await;
+        assert_eq!(urls(&newest), [d_url, c, b]);
+        // With a second condition, and in the admin's view (which lists across accounts).
+        let (_, total, found) = list(&app, &token, "/link/?tag=fresh&q=b.example").await;
+        assert_eq!((urls(&found), total), (vec![b], Some(1)));
+        let (_, total, all) = list(&app, &admin, "/link/?tag=fresh").await;
+        assert_eq!((urls(&all), total), (vec![a, b, c, d_url], Some(4)));
+    })
+    .await;
+}

@@ -101,7 +101,7 @@ impl Conn<'_> {
             .tags_by_key(account_id, fresh.iter().flat_map(|(l, _)| &l.tags))
             .await?;
 
-        let mut taglinks: Vec<(&str, String)> = Vec::new();
+        let mut taglinks: Vec<(&str, String, Micros)> = Vec::new();
         let mut link_ids: Vec<String> = Vec::with_capacity(fresh.len());
         for chunk in fresh.chunks(ROWS_PER_INSERT) {
             let mut insert = Sql::new(
@@ -127,7 +127,7 @@ impl Conn<'_> {
                     let tag_id = tag_ids.get(&tag_key(tag)).ok_or_else(|| {
                         ApiError::Internal(anyhow::anyhow!("tag {tag:?} missing after insert"))
                     })?;
-                    taglinks.push((tag_id.as_str(), link_id.clone()));
+                    taglinks.push((tag_id.as_str(), link_id.clone(), link.created_at));
                 }
                 link_ids.push(link_id);
             }
@@ -137,16 +137,19 @@ impl Conn<'_> {
 
         let now = now_micros();
         for chunk in taglinks.chunks(ROWS_PER_INSERT * 2) {
-            let mut insert =
-                Sql::new("INSERT INTO taglinks (tag_id, link_id, account_id, created_at) VALUES ");
-            for (i, (tag_id, link_id)) in chunk.iter().enumerate() {
+            let mut insert = Sql::new(
+                "INSERT INTO taglinks (tag_id, link_id, account_id, created_at, link_created_at) \
+                 VALUES ",
+            );
+            for (i, (tag_id, link_id, link_created_at)) in chunk.iter().enumerate() {
                 insert
                     .push(if i == 0 { "" } else { ", " })
-                    .push("(?, ?, ?, ?)")
+                    .push("(?, ?, ?, ?, ?)")
                     .text(*tag_id)
                     .text(link_id)
                     .text(account_id)
-                    .int(now);
+                    .int(now)
+                    .int(*link_created_at);
             }
             self.insert(insert).await?;
         }

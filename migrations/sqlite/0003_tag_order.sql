@@ -1,0 +1,7 @@
+-- Each tag-link carries its link's creation time (which never changes), so that a tag's links
+-- are read in list order, and counted, from one index range instead of by probing every link
+-- of the account.
+ALTER TABLE taglinks ADD COLUMN link_created_at BIGINT NOT NULL DEFAULT 0;
+UPDATE taglinks SET link_created_at = COALESCE(
+    (SELECT l.created_at FROM links l WHERE l.link_id = taglinks.link_id), 0);
+CREATE INDEX taglinks_tag_order ON taglinks (tag_id, link_created_at, link_id);
