@@ -18,7 +18,9 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -259,29 +261,33 @@ pub fn wrap_router(
             axum::routing::get(crate::metrics::serve).with_state(metrics.clone()),
         );
     }
-    let router = router
-        .layer(axum::middleware::from_fn_with_state(
-            metrics,
-            crate::metrics::track,
-        ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(REQUEST_TIMEOUT_SECONDS),
-        ))
-        .layer(axum::middleware::map_response(
-            crate::api::ensure_json_errors,
-        ))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_request(())
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(Level::INFO)
-                        .latency_unit(LatencyUnit::Micros),
-                ),
-        );
+    // One stack, applied once: each `Router::layer` call boxes every route again, and a boxed
+    // route clones everything inside it for each request.
+    let router = router.layer(
+        ServiceBuilder::new()
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_request(())
+                    .on_response(
+                        DefaultOnResponse::new()
+                            .level(Level::INFO)
+                            .latency_unit(LatencyUnit::Micros),
+                    ),
+            )
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(axum::middleware::map_response(
+                crate::api::ensure_json_errors,
+            ))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Duration::from_secs(REQUEST_TIMEOUT_SECONDS),
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                metrics,
+                crate::metrics::track,
+            )),
+    );
     let cors = if config.cors_origins.is_empty() {
         None
     } else {
@@ -304,7 +310,7 @@ pub fn wrap_router(
     let service = ServiceBuilder::new()
         .map_response(|res: axum::http::Response<_>| res.map(axum::body::Body::new))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
         .layer(PropagateRequestIdLayer::x_request_id())
         .option_layer(cors)
         .option_layer(config.tls.is_some().then(|| {
@@ -316,6 +322,22 @@ pub fn wrap_router(
         .map_request(move |req: Request| crate::api::normalize_path(&root_path, req))
         .service(router);
     Ok(service)
+}
+
+/// A random (version 4) UUID for each request without an `X-Request-Id`, drawn from the
+/// thread's CSPRNG and formatted on the stack: tower-http's `MakeRequestUuid` asks the kernel
+/// for the bytes and formats through a `String` on every request.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let uuid = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        HeaderValue::from_str(uuid.hyphenated().encode_lower(&mut buf))
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// Requests taking longer are answered 503 (the work is dropped).

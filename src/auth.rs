@@ -1,6 +1,7 @@
 //! Authentication: password hashing (off the async executor), JWTs, the login flow, and the
 //! extractors through which handlers receive an authenticated principal.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use argon2::password_hash::{self, Output, ParamsString, PasswordHash, Salt, SaltString};
@@ -104,6 +105,7 @@ async fn authenticate(
         .map(|(_, token)| token.trim())
         .ok_or_else(unauthorized)?;
     let claims = state.tokens.verify(token).ok_or_else(unauthorized)?;
+    let claims = &*claims;
     let principal = match claims.scopes.as_slice() {
         [scope] if scope == SCOPE_ADMIN => {
             let (user_id, stamp) = state
@@ -116,22 +118,22 @@ async fn authenticate(
             }
             Principal::Admin {
                 user_id,
-                username: claims.sub,
+                username: claims.sub.clone(),
             }
         }
         [scope] if scope == SCOPE_ACCOUNT => {
-            let account_id = claims.account_id.ok_or_else(unauthorized)?;
+            let account_id = claims.account_id.as_deref().ok_or_else(unauthorized)?;
             let stamp = state
                 .store
-                .account_stamp(&account_id)
+                .account_stamp(account_id)
                 .await?
                 .ok_or_else(unauthorized)?;
             if stamp != claims.stamp {
                 return Err(unauthorized());
             }
             Principal::Account {
-                account_id,
-                email: claims.sub,
+                account_id: account_id.to_owned(),
+                email: claims.sub.clone(),
             }
         }
         _ => return Err(unauthorized()),
@@ -166,18 +168,42 @@ pub struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Tokens that passed verification, with their claims: a client sends the same token with
+    /// every request, and checking its signature and parsing it again cost more than the rest
+    /// of an authenticated read. The key is the whole token, whose claims depend on nothing
+    /// else (the secret never changes while running), and expiry is checked again at each use.
+    /// Only genuine tokens get in, so only logins can fill it.
+    verified: std::sync::RwLock<HashMap<Box<str>, Arc<Claims>>>,
     pub lifetime_seconds: i64,
+}
+
+/// Past this many remembered tokens the cache of verified tokens starts over.
+const VERIFIED_TOKENS_MAX: usize = 10_000;
+
+/// Seconds a token stays valid past its `exp` (jsonwebtoken's leeway).
+const TOKEN_LEEWAY_SECONDS: u64 = 5;
+
+/// Whether a token expiring at `exp` has expired at `now`, by the rule jsonwebtoken applies.
+fn token_expired(exp: i64, now: u64) -> bool {
+    u64::try_from(exp).map_or(true, |exp| exp < now.saturating_sub(TOKEN_LEEWAY_SECONDS))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl Tokens {
     pub fn new(secret: &[u8], lifetime_minutes: i64) -> Tokens {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 5;
+        validation.leeway = TOKEN_LEEWAY_SECONDS;
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
         Tokens {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            verified: std::sync::RwLock::new(HashMap::new()),
             lifetime_seconds: lifetime_minutes * 60,
         }
     }
@@ -188,10 +214,25 @@ impl Tokens {
     }
 
     /// The claims of a genuine, unexpired token signed with HS256 and our secret.
-    pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+    pub fn verify(&self, token: &str) -> Option<Arc<Claims>> {
+        let cached = self
+            .verified
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(token)
+            .cloned();
+        if let Some(claims) = cached {
+            return (!token_expired(claims.exp, unix_now())).then_some(claims);
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()
-            .map(|data| data.claims)
+            .map(|data| Arc::new(data.claims))?;
+        let mut verified = self.verified.write().unwrap_or_else(|e| e.into_inner());
+        if verified.len() >= VERIFIED_TOKENS_MAX {
+            verified.clear();
+        }
+        verified.insert(token.into(), Arc::clone(&claims));
+        Some(claims)
     }
 }
 
@@ -564,6 +605,8 @@ mod tests {
         };
         let token = tokens.issue(&claims).unwrap();
         assert!(tokens.verify(&token).is_some());
+        // Again, from the cache of verified tokens.
+        assert_eq!(tokens.verify(&token).unwrap().sub, "a");
         let other = Tokens::new(&[8u8; 32], 30);
         assert!(other.verify(&token).is_none());
         let hs512 = jsonwebtoken::encode(
@@ -573,5 +616,38 @@ mod tests {
         )
         .unwrap();
         assert!(tokens.verify(&hs512).is_none());
+        // A token that differs from a verified one is verified on its own.
+        let mut tampered = token.clone();
+        tampered.pop();
+        assert!(tokens.verify(&tampered).is_none());
+    }
+
+    #[test]
+    fn remembered_tokens_still_expire() {
+        let tokens = Tokens::new(&[7u8; 32], 30);
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let claims = Claims {
+            sub: "a".into(),
+            scopes: vec!["admin".into()],
+            account_id: None,
+            iat: now - 100,
+            exp: now + 1,
+            stamp: "s".into(),
+        };
+        let token = tokens.issue(&claims).unwrap();
+        assert!(tokens.verify(&token).is_some());
+        let now = unix_now();
+        assert!(!token_expired(claims.exp, now));
+        assert!(!token_expired(claims.exp, now + TOKEN_LEEWAY_SECONDS));
+        assert!(token_expired(claims.exp, now + TOKEN_LEEWAY_SECONDS + 2));
+        assert!(token_expired(-1, now));
+        // The leeway is the one jsonwebtoken applies to tokens it has not seen.
+        let expired = tokens
+            .issue(&Claims {
+                exp: now as i64 - TOKEN_LEEWAY_SECONDS as i64 - 1,
+                ..claims
+            })
+            .unwrap();
+        assert!(tokens.verify(&expired).is_none());
     }
 }
