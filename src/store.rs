@@ -345,9 +345,14 @@ impl Store {
         let backend = match file {
             Some(file) => {
                 pool.close().await;
+                // Readers beyond one per core only take turns on the same cores, and each
+                // extra one makes a job less likely to find a reader still awake (measured:
+                // GET /link/{id} ~30k req/s with 4 or 16 readers, ~36-40k with 2, on 2 cores).
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+                let readers = (settings.max_connections as usize).min(cores);
                 Backend::Sqlite(Arc::new(sqlite::Threads::open(
                     &file,
-                    settings.max_connections as usize,
+                    readers,
                     settings.acquire_timeout,
                 )?))
             }
