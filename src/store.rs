@@ -209,6 +209,12 @@ impl Sql {
                 .iter()
                 .any(|a| matches!(a, Arg::Text(s) if s.contains('\0') || s.ends_with(' ')))
     }
+    /// Another query's text and arguments, appended.
+    fn append(&mut self, other: Sql) -> &mut Self {
+        self.text.push_str(&other.text);
+        self.args.extend(other.args);
+        self
+    }
     fn page(&mut self, page: Page) -> &mut Self {
         self.push(" LIMIT ? OFFSET ?")
             .int(page.limit)
@@ -1006,63 +1012,108 @@ fn insert_ignore(engine: Engine, table_columns_values: &str) -> String {
 
 /// A page of the links matching `filter`, in list order.
 fn links_query(engine: Engine, account: Option<&str>, filter: &LinkFilter, page: Page) -> Sql {
-    let (mut sql, by_tag) = link_selection(engine, LINK_COLUMNS, account, filter);
-    // From a tag's tag-links the order is that of the index (its link_created_at is the
-    // link's created_at), so a page is read without sorting the tag's every link.
-    let order = match (by_tag, filter.newest_first) {
-        (true, false) => " ORDER BY d.link_created_at, d.link_id",
-        (true, true) => " ORDER BY d.link_created_at DESC, d.link_id DESC",
-        (false, false) => " ORDER BY l.created_at, l.link_id",
-        (false, true) => " ORDER BY l.created_at DESC, l.link_id DESC",
-    };
-    sql.push(order).page(page);
-    sql
+    let dir = if filter.newest_first { " DESC" } else { "" };
+    // From a tag's tag-links the order is that of their index (link_created_at is the link's
+    // created_at), so a page is read without sorting the tag's every link.
+    let tag_order = format!(" ORDER BY d.link_created_at{dir}, d.link_id{dir}");
+    match driving_tag(account, filter) {
+        Some((tag, rest)) if rest.is_empty() => {
+            // Nothing but the tag: the page of its tag-links first, then just those links.
+            let mut sql = Sql::new(&format!(
+                "SELECT {LINK_COLUMNS} FROM (SELECT d.link_id, d.link_created_at \
+                 FROM taglinks d WHERE d.tag_id = "
+            ));
+            sql.append(tag).push(&tag_order).page(page);
+            sql.push(&format!(
+                ") d {} links l ON l.link_id = d.link_id",
+                join(engine)
+            ))
+            .push(&tag_order);
+            sql
+        }
+        Some((tag, rest)) => {
+            let mut sql = from_tag(engine, LINK_COLUMNS, tag);
+            link_conditions(&mut sql, account, &rest);
+            sql.push(&tag_order).page(page);
+            sql
+        }
+        None => {
+            let mut sql = Sql::new(&format!("SELECT {LINK_COLUMNS} FROM links l WHERE 1 = 1"));
+            link_conditions(&mut sql, account, filter);
+            sql.push(&format!(" ORDER BY l.created_at{dir}, l.link_id{dir}"))
+                .page(page);
+            sql
+        }
+    }
 }
 
 /// How many links match `filter`.
 fn count_query(engine: Engine, account: Option<&str>, filter: &LinkFilter) -> Sql {
-    link_selection(engine, "COUNT(*)", account, filter).0
+    match driving_tag(account, filter) {
+        Some((tag, rest)) if rest.is_empty() => {
+            // A tag's tag-links all belong to links of the tag's account: count the range.
+            let mut sql = Sql::new("SELECT COUNT(*) FROM taglinks d WHERE d.tag_id = ");
+            sql.append(tag);
+            sql
+        }
+        Some((tag, rest)) => {
+            let mut sql = from_tag(engine, "COUNT(*)", tag);
+            link_conditions(&mut sql, account, &rest);
+            sql
+        }
+        None => {
+            let mut sql = Sql::new("SELECT COUNT(*) FROM links l WHERE 1 = 1");
+            link_conditions(&mut sql, account, filter);
+            sql
+        }
+    }
 }
 
-/// `SELECT <columns>` of the links matching `filter`, and whether the query starts from one
-/// tag's tag-links (`d`): it does when the filter names a tag id, or a tag name of the
-/// caller's account (an account has one tag per name; the admin's view may have several).
-fn link_selection(
-    engine: Engine,
-    columns: &str,
-    account: Option<&str>,
-    filter: &LinkFilter,
-) -> (Sql, bool) {
-    // SQLite takes the tables in the order written with CROSS JOIN; the others choose.
-    let join = if engine == Engine::Sqlite {
+/// The tag a links query can start from, as an expression for `d.tag_id`, and the rest of the
+/// filter: a tag id (for an account caller, only its own tag: another's yields NULL, matching
+/// nothing), or a tag name of the caller's account (an account has one tag per name; the
+/// admin's view may have several, so it filters links instead).
+fn driving_tag(account: Option<&str>, filter: &LinkFilter) -> Option<(Sql, LinkFilter)> {
+    let mut rest = filter.clone();
+    let mut tag = Sql::new("");
+    match (rest.tag_id.take(), account) {
+        (Some(tag_id), None) => {
+            tag.push("?").text(tag_id);
+        }
+        (Some(tag_id), Some(account_id)) => {
+            tag.push("(SELECT t.tag_id FROM tags t WHERE t.tag_id = ? AND t.account_id = ?)")
+                .text(tag_id)
+                .text(account_id);
+        }
+        (None, Some(account_id)) if !rest.tags.is_empty() => {
+            let name = rest.tags.remove(0);
+            tag.push("(SELECT t.tag_id FROM tags t WHERE t.account_id = ? AND t.tag_key = ?)")
+                .text(account_id)
+                .text(tag_key(&name));
+        }
+        (None, _) => return None,
+    }
+    Some((tag, rest))
+}
+
+/// `SELECT <columns>` of a tag's tag-links (`d`, tag `tag`) joined with their links (`l`).
+fn from_tag(engine: Engine, columns: &str, tag: Sql) -> Sql {
+    let mut sql = Sql::new(&format!(
+        "SELECT {columns} FROM taglinks d {} links l ON l.link_id = d.link_id WHERE d.tag_id = ",
+        join(engine)
+    ));
+    sql.append(tag);
+    sql
+}
+
+/// An inner join taken in the order written: SQLite keeps the order of a CROSS JOIN (its
+/// planner would otherwise start from the account's every link); the others choose well.
+fn join(engine: Engine) -> &'static str {
+    if engine == Engine::Sqlite {
         "CROSS JOIN"
     } else {
         "JOIN"
-    };
-    let from_tag =
-        format!("SELECT {columns} FROM taglinks d {join} links l ON l.link_id = d.link_id");
-    let mut rest = filter.clone();
-    if let Some(tag_id) = rest.tag_id.take() {
-        let mut sql = Sql::new(&from_tag);
-        sql.push(" WHERE d.tag_id = ?").text(tag_id);
-        link_conditions(&mut sql, account, &rest);
-        return (sql, true);
     }
-    if let (Some(account_id), false) = (account, rest.tags.is_empty()) {
-        let name = rest.tags.remove(0);
-        let mut sql = Sql::new(&from_tag);
-        sql.push(
-            " WHERE d.tag_id = (SELECT t.tag_id FROM tags t WHERE t.account_id = ? \
-             AND t.tag_key = ?)",
-        )
-        .text(account_id)
-        .text(tag_key(&name));
-        link_conditions(&mut sql, account, &rest);
-        return (sql, true);
-    }
-    let mut sql = Sql::new(&format!("SELECT {columns} FROM links l WHERE 1 = 1"));
-    link_conditions(&mut sql, account, filter);
-    (sql, false)
 }
 
 /// The operations, each written once for every engine. Write operations run inside the
@@ -1427,6 +1478,13 @@ pub struct LinkFilter {
     pub url: Option<String>,
     /// Newest first instead of oldest first.
     pub newest_first: bool,
+}
+
+impl LinkFilter {
+    /// True when no condition is left (the order does not count).
+    fn is_empty(&self) -> bool {
+        self.tag_id.is_none() && self.tags.is_empty() && self.words.is_empty() && self.url.is_none()
+    }
 }
 
 /// The `AND ...` conditions of `filter`, always scoped to `account` when one is given.

@@ -1097,6 +1097,21 @@ async fn a_tags_links_are_listed_in_creation_order_however_they_got_the_tag() {
         assert_eq!((urls(&found), total), (vec![b], Some(1)));
         let (_, total, all) = list(&app, &admin, "/link/?tag=fresh").await;
         assert_eq!((urls(&all), total), (vec![a, b, c, d_url], Some(4)));
+        let (_, total, all) = list(&app, &admin, &format!("/link/?tag_id={fresh_id}")).await;
+        assert_eq!((urls(&all), total), (vec![a, b, c, d_url], Some(4)));
+        // Another account learns nothing from this account's tag id or tag name.
+        let (_, other) = app.create_account(&admin, "other@example.com").await;
+        for path in [
+            format!("/link/?tag_id={fresh_id}"),
+            "/link/?tag=fresh".to_owned(),
+        ] {
+            let (status, total, found) = list(&app, &other, &path).await;
+            assert_eq!(
+                (status, total, found),
+                (StatusCode::OK, Some(0), json!([])),
+                "{path}"
+            );
+        }
     })
     .await;
 }
