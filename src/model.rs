@@ -25,7 +25,7 @@ fn serialize_micros<S: Serializer>(micros: &Micros, s: S) -> Result<S::Ok, S::Er
     s.serialize_str(&format_micros(*micros))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Link {
     pub link_id: String,
     /// The URL.
@@ -54,7 +54,7 @@ pub struct LinkDetails {
     pub notes: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Tag {
     pub tag_id: String,
     /// The tag's name, in the spelling first used.
@@ -66,7 +66,7 @@ pub struct Tag {
 }
 
 /// A tag with the number of links carrying it (`GET /tag/?with_counts=true`).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TagWithCount {
     pub tag_id: String,
     /// The tag's name, in the spelling first used.
@@ -79,14 +79,14 @@ pub struct TagWithCount {
     pub link_count: i64,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TagLink {
     pub tag_id: String,
     pub link_id: String,
     pub account_id: String,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Account {
     pub account_id: String,
     pub email: String,
@@ -102,7 +102,7 @@ pub struct Deleted {
 }
 
 /// What a login needs to know about a principal.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Credentials {
     pub id: String,
     pub name: String,

@@ -475,13 +475,8 @@ impl Store {
 
     /// Ping the database.
     pub async fn health(&self) -> ApiResult<()> {
-        self.read((), |mut c, ()| {
-            Box::pin(async move {
-                c.fetch_optional::<(i64,)>(Sql::new("SELECT 1")).await?;
-                Ok(())
-            })
-        })
-        .await
+        self.query_optional::<(i64,)>(Sql::new("SELECT 1")).await?;
+        Ok(())
     }
 
     // ---- settings ---------------------------------------------------------------------------
