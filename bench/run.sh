@@ -3,7 +3,8 @@
 # on the same machine. Usage: bench/run.sh [seconds]   (default 10 per measurement)
 # Also runs on MariaDB/PostgreSQL when TAGMARK_BENCH_MYSQL_URL / TAGMARK_BENCH_POSTGRES_URL
 # name a database that may be emptied (e.g. mysql://root@127.0.0.1:3306/tagmark_bench).
-# BENCH_DB_CONNECTIONS sets the server pool size (default 16; 4 measured the same on SQLite).
+# BENCH_DB_CONNECTIONS sets the MySQL/PostgreSQL pool size (default 16); TAGMARK_SQLITE_READERS,
+# when set, the SQLite reader threads (default: half the cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}

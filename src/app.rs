@@ -34,9 +34,12 @@ use crate::metrics::Metrics;
 use crate::store::{PoolSettings, Store};
 use crate::throttle::LoginThrottle;
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler shares. One `Arc` around it all: extractors clone the state for each
+/// request, and one reference count is cheaper than one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub store: Store,
     pub tokens: Arc<Tokens>,
     pub passwords: Passwords,
@@ -45,6 +48,14 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     pub metrics: Arc<Metrics>,
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 pub struct Application {
@@ -61,6 +72,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         &config.database_url,
         PoolSettings {
             max_connections: config.db_max_connections,
+            sqlite_readers: config.sqlite_readers,
             acquire_timeout: Duration::from_secs(config.db_timeout_seconds.max(1)),
             stamp_cache: Duration::from_secs(config.auth_cache_seconds),
         },
@@ -111,7 +123,7 @@ impl Application {
         let openapi = crate::openapi::document(&config.root_path);
         let swagger =
             utoipa_swagger_ui::Config::new([format!("{}/openapi.json", config.root_path)]);
-        let state = AppState {
+        let state = AppState(Arc::new(Shared {
             store,
             tokens: Arc::new(Tokens::new(&secret, config.token_minutes)),
             passwords,
@@ -123,7 +135,7 @@ impl Application {
             )),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             metrics: Arc::new(Metrics::new()),
-        };
+        }));
         let listener = TcpListener::bind(&config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;

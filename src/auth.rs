@@ -173,7 +173,7 @@ pub struct Tokens {
     /// of an authenticated read. The key is the whole token, whose claims depend on nothing
     /// else (the secret never changes while running), and expiry is checked again at each use.
     /// Only genuine tokens get in, so only logins can fill it.
-    verified: std::sync::RwLock<HashMap<Box<str>, Arc<Claims>>>,
+    verified: std::sync::RwLock<HashMap<Box<str>, Arc<Claims>, foldhash::fast::RandomState>>,
     pub lifetime_seconds: i64,
 }
 
@@ -203,7 +203,7 @@ impl Tokens {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
-            verified: std::sync::RwLock::new(HashMap::new()),
+            verified: std::sync::RwLock::new(HashMap::default()),
             lifetime_seconds: lifetime_minutes * 60,
         }
     }

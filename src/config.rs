@@ -116,9 +116,13 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub admin_password: Option<String>,
-    /// Largest number of database connections [default: 16].
+    /// Largest number of database connections, MySQL/PostgreSQL [default: 16].
     #[arg(long, env = "TAGMARK_DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<u32>,
+    /// SQLite only: threads that answer reads, each with its own connection [default: half
+    /// the cores, at least 1; at most one per core].
+    #[arg(long, env = "TAGMARK_SQLITE_READERS", global = true)]
+    pub sqlite_readers: Option<u32>,
     /// Seconds to wait for a database connection before answering 503 [default: 5].
     #[arg(long, env = "TAGMARK_DB_TIMEOUT_SECONDS", global = true)]
     pub db_timeout_seconds: Option<u64>,
@@ -163,6 +167,7 @@ impl Settings {
             admin_username: self.admin_username.or(other.admin_username),
             admin_password: self.admin_password.or(other.admin_password),
             db_max_connections: self.db_max_connections.or(other.db_max_connections),
+            sqlite_readers: self.sqlite_readers.or(other.sqlite_readers),
             db_timeout_seconds: self.db_timeout_seconds.or(other.db_timeout_seconds),
             log_format: self.log_format.or(other.log_format),
             login_max_failures: self.login_max_failures.or(other.login_max_failures),
@@ -193,6 +198,8 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     pub admin: Option<(String, SecretString)>,
     pub db_max_connections: u32,
+    /// SQLite reader threads; `None`: half the cores, at least one.
+    pub sqlite_readers: Option<u32>,
     pub db_timeout_seconds: u64,
     pub log_format: LogFormat,
     pub login_max_failures: u32,
@@ -217,6 +224,7 @@ impl Default for Config {
             tls: None,
             admin: None,
             db_max_connections: 16,
+            sqlite_readers: None,
             db_timeout_seconds: 5,
             log_format: LogFormat::Text,
             login_max_failures: 5,
@@ -279,6 +287,9 @@ impl Config {
         if db_max_connections == 0 {
             bail!("TAGMARK_DB_MAX_CONNECTIONS must be at least 1");
         }
+        if s.sqlite_readers == Some(0) {
+            bail!("TAGMARK_SQLITE_READERS must be at least 1");
+        }
         let trusted_proxies = s
             .trusted_proxies
             .unwrap_or_default()
@@ -322,6 +333,7 @@ impl Config {
             tls,
             admin,
             db_max_connections,
+            sqlite_readers: s.sqlite_readers,
             db_timeout_seconds: s.db_timeout_seconds.unwrap_or(defaults.db_timeout_seconds),
             log_format,
         })
@@ -369,6 +381,24 @@ mod tests {
             !err.contains("too short"),
             "the secret must not be echoed: {err}"
         );
+    }
+
+    #[test]
+    fn sqlite_readers_default_to_unset_and_refuse_zero() {
+        assert_eq!(
+            Config::from_settings(Settings::default())
+                .unwrap()
+                .sqlite_readers,
+            None
+        );
+        let file: Settings = toml::from_str("sqlite_readers = 3").unwrap();
+        assert_eq!(Config::from_settings(file).unwrap().sqlite_readers, Some(3));
+        let zero = Settings {
+            sqlite_readers: Some(0),
+            ..Settings::default()
+        };
+        let err = Config::from_settings(zero).unwrap_err().to_string();
+        assert!(err.contains("TAGMARK_SQLITE_READERS"), "{err}");
     }
 
     #[test]

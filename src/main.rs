@@ -5,6 +5,9 @@ use clap::Parser;
 use tagmark::config::{Cli, Command, Config, LogFormat};
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

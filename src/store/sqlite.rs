@@ -6,9 +6,7 @@
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use rusqlite::{Connection, OpenFlags};
@@ -20,16 +18,11 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 /// Statements each connection keeps prepared (the store issues a few dozen distinct texts).
 const STATEMENT_CACHE: usize = 128;
 
-/// A job's state, shared by the caller and the thread: the caller may give up only while the
-/// job still waits in the queue, never once it runs (its effect would be unknown).
-const QUEUED: u8 = 0;
-const STARTED: u8 = 1;
-const ABANDONED: u8 = 2;
-
 pub struct Threads {
     readers: flume::Sender<Job>,
     writer: flume::Sender<Job>,
-    /// How long a job may wait in the queue before the caller is answered 503.
+    /// How long a job may wait in the queue: one that waited longer is answered 503 by the
+    /// thread that takes it, without being run.
     queue_timeout: Duration,
 }
 
@@ -70,40 +63,34 @@ impl Threads {
     }
 
     /// Run `job` on a reader (or on the writer) and wait for its answer.
+    ///
+    /// The thread that takes a job decides whether it runs: not when its caller has gone (the
+    /// request was cancelled or timed out), and not when it waited in the queue longer than
+    /// the database timeout (503). Once it runs, it runs to the end and its outcome is the
+    /// answer. Deciding there costs no timer per query and no shared state besides the answer
+    /// channel.
     pub async fn run<T, F>(&self, write: bool, job: F) -> ApiResult<T>
     where
         F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let state = Arc::new(AtomicU8::new(QUEUED));
-        let job_state = state.clone();
+        let queued = Instant::now();
+        let queue_timeout = self.queue_timeout;
         let job: Job = Box::new(move |conn| {
-            if job_state
-                .compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-            {
-                let _ = answer.send(job(conn));
+            if answer.is_closed() {
+                return;
             }
+            if queued.elapsed() > queue_timeout {
+                tracing::warn!("database queue too long; answering 503");
+                let _ = answer.send(Err(ApiError::Unavailable));
+                return;
+            }
+            let _ = answer.send(job(conn));
         });
         let queue = if write { &self.writer } else { &self.readers };
         queue.send(job).map_err(|_| ApiError::Unavailable)?;
-        let mut answered = answered;
-        let result = match tokio::time::timeout(self.queue_timeout, &mut answered).await {
-            Ok(result) => result,
-            Err(_) => {
-                if state
-                    .compare_exchange(QUEUED, ABANDONED, Ordering::AcqRel, Ordering::Acquire)
-                    .is_ok()
-                {
-                    tracing::warn!("database queue too long; answering 503");
-                    return Err(ApiError::Unavailable);
-                }
-                // Already running: its outcome decides the answer.
-                answered.await
-            }
-        };
-        result.unwrap_or_else(|_| {
+        answered.await.unwrap_or_else(|_| {
             Err(ApiError::Internal(anyhow::anyhow!(
                 "a database job ended without an answer"
             )))
@@ -148,4 +135,61 @@ fn spawn(name: String, mut conn: Connection, jobs: flume::Receiver<Job>) -> anyh
         })
         .context("cannot start a database thread")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    /// A job that waited in the queue past the timeout is answered 503 and never runs; a job
+    /// whose caller went away never runs either; the one running finishes with its answer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_jobs_still_wanted_in_time_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.db");
+        std::fs::File::create(&file).unwrap();
+        let threads = Arc::new(Threads::open(&file, 1, Duration::from_millis(100)).unwrap());
+        let slow = {
+            let threads = threads.clone();
+            tokio::spawn(async move {
+                threads
+                    .run(false, |_| {
+                        std::thread::sleep(Duration::from_millis(400));
+                        Ok(1)
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Queued behind the slow job, its caller gives up before the reader is free.
+        let abandoned_ran = Arc::new(AtomicBool::new(false));
+        let flag = abandoned_ran.clone();
+        let abandoned = threads.run(false, move |_| {
+            flag.store(true, Ordering::SeqCst);
+            Ok(2)
+        });
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), abandoned)
+                .await
+                .is_err(),
+            "the reader is busy, so the job cannot have been answered yet"
+        );
+        // Queued behind it too, its caller waits: the reader takes it after the timeout.
+        let late_ran = Arc::new(AtomicBool::new(false));
+        let flag = late_ran.clone();
+        let late = threads
+            .run(false, move |_| {
+                flag.store(true, Ordering::SeqCst);
+                Ok(3)
+            })
+            .await;
+        assert!(matches!(late, Err(ApiError::Unavailable)), "{late:?}");
+        assert_eq!(slow.await.unwrap().unwrap(), 1);
+        // Once the reader is free again, a job runs at once.
+        assert_eq!(threads.run(false, |_| Ok(4)).await.unwrap(), 4);
+        assert!(!abandoned_ran.load(Ordering::SeqCst));
+        assert!(!late_ran.load(Ordering::SeqCst));
+    }
 }
