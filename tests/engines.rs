@@ -127,3 +127,143 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A database made by the first release (migration 0001 only), with links whose ids, creation
+/// times and tagging times are in different orders, upgraded by starting today's server: the
+/// later migrations and the start-up indexing fill in what they add, and nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_release_database_upgrades_with_its_links_in_order_and_searchable() {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    for (engine, server) in engines() {
+        eprintln!("--- engine: {engine}");
+        let db = fresh_db(&server).await;
+        // For SQLite, the URL already asks for the file to be created.
+        let (kind, url) = tagmark::store::Engine::from_url(&db.url).expect("url");
+        let mut migrator = match kind {
+            tagmark::store::Engine::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            tagmark::store::Engine::MySql => sqlx::migrate!("migrations/mysql"),
+            tagmark::store::Engine::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        migrator.migrations = std::borrow::Cow::Owned(migrator.migrations[..1].to_vec());
+        migrator.set_locking(false);
+        let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
+        migrator.run(&mut conn).await.expect("migration 0001");
+        let id = |n: u32| format!("00000000-0000-7000-8000-{n:012}");
+        let (a, b) = (id(100), id(200));
+        let (tag_a, tag_b) = (id(101), id(201));
+        // (link id, URL, created_at, tagged at): ids, creation and tagging all in other orders.
+        let links = [
+            (
+                id(3),
+                "https://old.example/one",
+                1_100_000_000_000_000i64,
+                1_600_000_000_000_000i64,
+            ),
+            (
+                id(1),
+                "https://old.example/two",
+                1_300_000_000_000_000,
+                1_400_000_000_000_000,
+            ),
+            (
+                id(2),
+                "https://old.example/three",
+                1_200_000_000_000_000,
+                1_500_000_000_000_000,
+            ),
+        ];
+        let mut statements = vec![
+            format!("INSERT INTO accounts (account_id, email, email_key, hashed_password, security_stamp, created_at) VALUES ('{a}', 'old@example.com', 'old@example.com', 'x', 's', 1)"),
+            format!("INSERT INTO accounts (account_id, email, email_key, hashed_password, security_stamp, created_at) VALUES ('{b}', 'other@example.com', 'other@example.com', 'x', 's', 2)"),
+            format!("INSERT INTO tags (tag_id, account_id, tag, tag_key, created_at) VALUES ('{tag_a}', '{a}', 'Old', 'old', 1)"),
+            format!("INSERT INTO tags (tag_id, account_id, tag, tag_key, created_at) VALUES ('{tag_b}', '{b}', 'old', 'old', 1)"),
+            format!("INSERT INTO links (link_id, account_id, link, created_at) VALUES ('{}', '{b}', 'https://other.example/', 1)", id(4)),
+            format!("INSERT INTO taglinks (tag_id, link_id, account_id, created_at) VALUES ('{tag_b}', '{}', '{b}', 1)", id(4)),
+        ];
+        for (link_id, link, created, tagged) in &links {
+            statements.push(format!("INSERT INTO links (link_id, account_id, link, created_at) VALUES ('{link_id}', '{a}', '{link}', {created})"));
+            statements.push(format!("INSERT INTO taglinks (tag_id, link_id, account_id, created_at) VALUES ('{tag_a}', '{link_id}', '{a}', {tagged})"));
+        }
+        for statement in &statements {
+            sqlx::query(statement)
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+        let _ = conn.close().await;
+
+        let app = TestApp::start(test_config(&db.url)).await;
+        let admin = app.admin_token().await;
+        let urls = |list: &serde_json::Value| -> Vec<String> {
+            list.as_array()
+                .expect("a list")
+                .iter()
+                .map(|l| l["link"].as_str().expect("link").to_owned())
+                .collect()
+        };
+        let response = app
+            .client
+            .get(app.url(&format!("/link/?account_id={a}&tag=OLD")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK);
+        let total = response.headers()["x-total-count"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let listed: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(
+            urls(&listed),
+            [
+                "https://old.example/one",
+                "https://old.example/three",
+                "https://old.example/two"
+            ]
+        );
+        assert_eq!(total, "3");
+        let (_, newest_first) = app
+            .get(
+                &admin,
+                &format!("/link/?account_id={a}&tag=old&sort=-created_at&limit=2"),
+            )
+            .await;
+        assert_eq!(
+            urls(&newest_first),
+            ["https://old.example/two", "https://old.example/three"]
+        );
+        // 0002 and the start-up indexing: unchanged links were last updated when created, and
+        // the search and exact-URL lookups find them.
+        let (status, one) = app.get(&admin, &format!("/link/{}", id(3))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(one["updated_at"], one["created_at"]);
+        assert_eq!(one["title"], serde_json::Value::Null);
+        let (_, found) = app
+            .get(&admin, &format!("/link/?account_id={a}&q=THREE"))
+            .await;
+        assert_eq!(urls(&found), ["https://old.example/three"]);
+        let (_, exact) = app
+            .get(
+                &admin,
+                &format!("/link/?account_id={a}&url=https://old.example/two"),
+            )
+            .await;
+        assert_eq!(urls(&exact), ["https://old.example/two"]);
+        // The other account's same-named tag and link stayed its own, and nothing was lost.
+        let (_, other) = app
+            .get(&admin, &format!("/link/?account_id={b}&tag=old"))
+            .await;
+        assert_eq!(urls(&other), ["https://other.example/"]);
+        assert_eq!(app.count("SELECT COUNT(*) FROM links").await, 4);
+        assert_eq!(app.count("SELECT COUNT(*) FROM taglinks").await, 4);
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM taglinks WHERE link_created_at = 0")
+                .await,
+            0
+        );
+        app.stop().await;
+        db.drop_db().await;
+    }
+}
