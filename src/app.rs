@@ -288,17 +288,12 @@ pub fn wrap_router(
                     ),
             )
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-            .layer(axum::middleware::map_response(
-                crate::api::ensure_json_errors,
-            ))
+            .map_response(crate::api::ensure_json_errors)
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,
                 Duration::from_secs(REQUEST_TIMEOUT_SECONDS),
             ))
-            .layer(axum::middleware::from_fn_with_state(
-                metrics,
-                crate::metrics::track,
-            )),
+            .layer(crate::metrics::TrackLayer(metrics)),
     );
     let cors = if config.cors_origins.is_empty() {
         None

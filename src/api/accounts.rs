@@ -1,11 +1,11 @@
 //! `/account/`: accounts, managed by the admin; an account sees only itself.
 
 use axum::extract::{Path, State};
-use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{both, page, ErrorDetail, JsonBody, QueryParams};
+use crate::api::Json;
 use crate::app::AppState;
 use crate::auth::{AdminCaller, Caller, Principal};
 use crate::error::{ApiError, ApiResult};

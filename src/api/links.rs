@@ -2,12 +2,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use axum::Json;
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
+use crate::api::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};

@@ -105,9 +105,33 @@ pub fn normalize_path<B>(root_path: &str, mut req: Request<B>) -> Request<B> {
     req
 }
 
+/// A JSON answer. Unlike `axum::Json`, whose buffer starts at 128 bytes and grows (a link
+/// alone is larger), it serialises into a buffer that holds a typical answer at once.
+pub struct Json<T>(pub T);
+
+/// Room for one resource, or a short list, without growing the buffer.
+const JSON_BUFFER: usize = 512;
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        let mut buf = Vec::with_capacity(JSON_BUFFER);
+        match serde_json::to_writer(&mut buf, &self.0) {
+            Ok(()) => {
+                let mut response = Response::new(Body::from(buf));
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                response
+            }
+            Err(err) => ApiError::Internal(anyhow::anyhow!("cannot serialise an answer: {err}"))
+                .into_response(),
+        }
+    }
+}
+
 /// Every error answer is JSON: responses that some layer produced without a JSON body (a
 /// timeout, an extractor's plain-text rejection) get `{"detail": <reason>}`.
-pub async fn ensure_json_errors(response: Response) -> Response {
+pub fn ensure_json_errors(response: Response) -> Response {
     let status = response.status();
     let is_json = response
         .headers()
@@ -131,10 +155,10 @@ pub async fn ensure_json_errors(response: Response) -> Response {
     responses((status = 200, description = "The database answers"), (status = 503, description = "The database does not answer")))]
 pub async fn health(State(state): State<AppState>) -> Response {
     match state.store.health().await {
-        Ok(()) => axum::Json(json!({ "status": "ok", "database": "ok" })).into_response(),
+        Ok(()) => Json(json!({ "status": "ok", "database": "ok" })).into_response(),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({ "detail": "Database unavailable", "status": "error", "database": "unreachable" })),
+            Json(json!({ "detail": "Database unavailable", "status": "error", "database": "unreachable" })),
         )
             .into_response(),
     }

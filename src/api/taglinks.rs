@@ -1,11 +1,11 @@
 //! `/taglink/`: which tags a link carries.
 
 use axum::extract::State;
-use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
+use crate::api::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};

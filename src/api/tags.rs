@@ -1,11 +1,11 @@
 //! `/tag/`: a caller's tags.
 
 use axum::extract::{Path, State};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
+use crate::api::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};

@@ -6,11 +6,11 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::header::{CACHE_CONTROL, PRAGMA};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
-use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::extract::{ErrorDetail, FormBody};
+use crate::api::Json;
 use crate::app::AppState;
 use crate::auth::{login, parse_scope, TokenResponse, MAX_PASSWORD_BYTES};
 use crate::error::{ApiError, ApiResult};
