@@ -65,6 +65,10 @@ run_engine() { # engine url
     done
     local link_id
     link_id=$(curl -sf -H "Authorization: Bearer $token" "$B/link/?limit=1" | jq -r '.[0].link_id')
+    local body_bytes
+    body_bytes=$(curl -sf -H "Authorization: Bearer $token" "$B/link/$link_id" | wc -c)
+    [ "$body_bytes" -eq "$CEILING_BYTES" ] ||
+        echo "note: GET /link/{id} answers $body_bytes bytes, the ceiling $CEILING_BYTES" >&2
     local idle; idle=$(rss_mib "$pid")
     cat >"$WORK/post_link.lua" <<LUA
 wrk.method = "POST"
@@ -113,8 +117,10 @@ LUA
     echo "| $engine | resident memory | idle ${idle} MiB | | under load ${loaded} MiB | | |"
 }
 
-# The ceiling, with a body of the size of one link.
-target/release/examples/ceiling 127.0.0.1:$CEIL_PORT 190 &
+# The ceiling, with a body of the size of the link measured: two UUIDs, its URL
+# (https://example.com/bench/0), two timestamps with microseconds and three nulls.
+CEILING_BYTES=270
+target/release/examples/ceiling 127.0.0.1:$CEIL_PORT $CEILING_BYTES &
 PIDS+=("$!")
 wait_http "http://127.0.0.1:$CEIL_PORT/"
 IFS=$'\t' read -r _ CEILING_RPS c50 c99 _ <<<"$(measure ceiling "http://127.0.0.1:$CEIL_PORT/link/x")"
