@@ -309,6 +309,9 @@ const DELETE_TAG: &[&str] = &[
     "DELETE FROM tags WHERE tag_id = ?",
 ];
 
+/// How recently a pooled connection must have been used to be handed out without a ping.
+const POOL_TRUST_WINDOW: Duration = Duration::from_secs(1);
+
 const ACCOUNT_COLUMNS: &str = "account_id, email, created_at";
 const LINK_COLUMNS: &str =
     "l.link_id, l.link, l.account_id, l.created_at, l.title, l.description, l.notes, l.updated_at";
@@ -331,6 +334,15 @@ impl Store {
                 settings.max_connections
             })
             .acquire_timeout(settings.acquire_timeout)
+            // sqlx pings every connection it hands out by default: a second round trip for
+            // every query. A connection used within the last second is taken as alive (as
+            // HikariCP does); one idle longer is pinged first, and replaced if it is dead.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    Ok(meta.idle_for < POOL_TRUST_WINDOW || sqlx::Connection::ping(conn).await.is_ok())
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     match engine {
