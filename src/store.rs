@@ -340,7 +340,8 @@ impl Store {
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
                 Box::pin(async move {
-                    Ok(meta.idle_for < POOL_TRUST_WINDOW || sqlx::Connection::ping(conn).await.is_ok())
+                    Ok(meta.idle_for < POOL_TRUST_WINDOW
+                        || sqlx::Connection::ping(conn).await.is_ok())
                 })
             })
             .after_connect(move |conn, _meta| {
@@ -426,7 +427,7 @@ impl Store {
             }
             Backend::Sqlite(threads) => {
                 threads
-                    .run(false, move |conn| finish(op(Conn::sqlite(conn), args)))
+                    .read(move |conn| finish(op(Conn::sqlite(conn), args)))
                     .await
             }
         }
@@ -457,22 +458,7 @@ impl Store {
             }
             Backend::Sqlite(threads) => {
                 threads
-                    .run(true, move |conn| {
-                        // IMMEDIATE: take the write lock now, so that a writer of another
-                        // process (the CLI) makes us wait at the start, never midway.
-                        conn.execute_batch("BEGIN IMMEDIATE")?;
-                        let out = finish(op(Conn::sqlite(conn), args));
-                        match out {
-                            Ok(value) => {
-                                conn.execute_batch("COMMIT")?;
-                                Ok(value)
-                            }
-                            Err(err) => {
-                                let _ = conn.execute_batch("ROLLBACK");
-                                Err(err)
-                            }
-                        }
-                    })
+                    .write(move |conn| finish(op(Conn::sqlite(conn), args)))
                     .await
             }
         }

@@ -1,7 +1,13 @@
 //! SQLite served by threads of its own. Each thread owns one connection, and a request's whole
 //! database work runs on one of them in a single hop: readers share one queue, and one writer
-//! thread takes the write transactions in order, so writers of this process never meet
-//! `SQLITE_BUSY` and never wait on one another's round trips.
+//! thread takes the writes in order, so writers of this process never meet `SQLITE_BUSY` and
+//! never wait on one another's round trips.
+//!
+//! The writer commits in groups: the writes waiting when it is free run one after the other in
+//! one transaction, each inside a savepoint of its own, and are answered once that transaction
+//! has committed. Each write stays all-or-nothing (a failing one is rolled back to its
+//! savepoint, alone), and a commit writes the pages the group changed once instead of once per
+//! write: most of a write's cost was the WAL pages of its commit.
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -15,12 +21,15 @@ use crate::error::{ApiError, ApiResult};
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
+/// Writes that may share one transaction (the writes waiting when the writer is free).
+const GROUP_MAX: usize = 64;
+
 /// Statements each connection keeps prepared (the store issues a few dozen distinct texts).
 const STATEMENT_CACHE: usize = 128;
 
 pub struct Threads {
     readers: flume::Sender<Job>,
-    writer: flume::Sender<Job>,
+    writer: flume::Sender<Box<dyn Write>>,
     /// How long a job may wait in the queue: one that waited longer is answered 503 by the
     /// thread that takes it, without being run.
     queue_timeout: Duration,
@@ -45,9 +54,13 @@ impl Threads {
     /// Open one writer connection and `readers` reader connections on an existing, migrated
     /// database file, each on its own thread.
     pub fn open(file: &Path, readers: usize, queue_timeout: Duration) -> anyhow::Result<Threads> {
-        let (writer, writer_jobs) = flume::unbounded::<Job>();
+        let (writer, writer_jobs) = flume::unbounded::<Box<dyn Write>>();
         let (reader, reader_jobs) = flume::unbounded::<Job>();
-        spawn("tagmark-db-writer".into(), open(file, false)?, writer_jobs)?;
+        let conn = open(file, false)?;
+        std::thread::Builder::new()
+            .name("tagmark-db-writer".into())
+            .spawn(move || write_loop(conn, writer_jobs))
+            .context("cannot start the database writer thread")?;
         for i in 0..readers.max(1) {
             spawn(
                 format!("tagmark-db-reader-{i}"),
@@ -62,14 +75,14 @@ impl Threads {
         })
     }
 
-    /// Run `job` on a reader (or on the writer) and wait for its answer.
+    /// Run `job` on a reader and wait for its answer.
     ///
     /// The thread that takes a job decides whether it runs: not when its caller has gone (the
     /// request was cancelled or timed out), and not when it waited in the queue longer than
     /// the database timeout (503). Once it runs, it runs to the end and its outcome is the
     /// answer. Deciding there costs no timer per query and no shared state besides the answer
     /// channel.
-    pub async fn run<T, F>(&self, write: bool, job: F) -> ApiResult<T>
+    pub async fn read<T, F>(&self, job: F) -> ApiResult<T>
     where
         F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -88,14 +101,198 @@ impl Threads {
             }
             let _ = answer.send(job(conn));
         });
-        let queue = if write { &self.writer } else { &self.readers };
-        queue.send(job).map_err(|_| ApiError::Unavailable)?;
-        answered.await.unwrap_or_else(|_| {
-            Err(ApiError::Internal(anyhow::anyhow!(
-                "a database job ended without an answer"
-            )))
-        })
+        self.readers.send(job).map_err(|_| ApiError::Unavailable)?;
+        answered.await.unwrap_or_else(|_| Err(no_answer()))
     }
+
+    /// Run `op` on the writer, inside a transaction (shared with the writes queued beside it,
+    /// see the module's documentation), and wait for its answer: `op`'s own answer once its
+    /// changes are committed, or the error that kept them from being committed. `op`'s changes
+    /// are kept only when it answers `Ok`. Whether it runs at all is decided as for reads.
+    pub async fn write<T, F>(&self, op: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job = WriteJob {
+            op: Some(op),
+            outcome: None,
+            answer,
+            queued: Instant::now(),
+            queue_timeout: self.queue_timeout,
+        };
+        self.writer
+            .send(Box::new(job))
+            .map_err(|_| ApiError::Unavailable)?;
+        answered.await.unwrap_or_else(|_| Err(no_answer()))
+    }
+}
+
+fn no_answer() -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("a database job ended without an answer"))
+}
+
+/// A write waiting for the writer thread.
+trait Write: Send {
+    /// Whether to run it: not when its caller has gone, nor when it waited too long (it is
+    /// then answered 503 here).
+    fn wanted(&mut self) -> bool;
+    /// Run it in the open transaction; whether its changes are to be kept.
+    fn run(&mut self, conn: &mut Connection) -> bool;
+    /// Answer the caller: its own outcome when the transaction committed, otherwise `failed`
+    /// (unless its own outcome was already an error).
+    fn answer(self: Box<Self>, failed: Option<ApiError>);
+}
+
+struct WriteJob<T, F> {
+    op: Option<F>,
+    outcome: Option<ApiResult<T>>,
+    answer: tokio::sync::oneshot::Sender<ApiResult<T>>,
+    queued: Instant,
+    queue_timeout: Duration,
+}
+
+impl<T, F> Write for WriteJob<T, F>
+where
+    F: FnOnce(&mut Connection) -> ApiResult<T> + Send,
+    T: Send,
+{
+    fn wanted(&mut self) -> bool {
+        if self.answer.is_closed() {
+            return false;
+        }
+        if self.queued.elapsed() > self.queue_timeout {
+            tracing::warn!("database queue too long; answering 503");
+            let (closed, _) = tokio::sync::oneshot::channel();
+            let _ = std::mem::replace(&mut self.answer, closed).send(Err(ApiError::Unavailable));
+            return false;
+        }
+        true
+    }
+
+    fn run(&mut self, conn: &mut Connection) -> bool {
+        let outcome = match self.op.take() {
+            Some(op) => op(conn),
+            None => Err(no_answer()),
+        };
+        let keep = outcome.is_ok();
+        self.outcome = Some(outcome);
+        keep
+    }
+
+    fn answer(self: Box<Self>, failed: Option<ApiError>) {
+        let outcome = match (self.outcome, failed) {
+            (Some(Err(own)), _) => Err(own),
+            (_, Some(failed)) => Err(failed),
+            (Some(Ok(value)), None) => Ok(value),
+            (None, None) => Err(no_answer()),
+        };
+        let _ = self.answer.send(outcome);
+    }
+}
+
+/// The writer thread: takes the writes waiting, runs them as one transaction, answers them.
+/// Ends when every sender is gone, that is when the store is dropped.
+fn write_loop(mut conn: Connection, jobs: flume::Receiver<Box<dyn Write>>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = Vec::new();
+        for mut job in std::iter::once(first).chain(jobs.try_iter().take(GROUP_MAX - 1)) {
+            if job.wanted() {
+                group.push(job);
+            }
+        }
+        let mut waiting = group.into_iter();
+        // Normally one pass; another only when the engine dropped a transaction midway.
+        while waiting.len() > 0 {
+            write_group(&mut conn, &mut waiting);
+        }
+    }
+}
+
+/// Run writes from `waiting` in one transaction and answer them. Stops early, leaving the
+/// rest in `waiting`, when SQLite rolled the whole transaction back on its own (it may, on
+/// I/O errors, a full disk or lack of memory): the writes already run in it are then answered
+/// with an error that makes the store run them again (see `Store::retrying`).
+fn write_group(conn: &mut Connection, waiting: &mut impl Iterator<Item = Box<dyn Write>>) {
+    // IMMEDIATE: take the write lock now, so that a writer of another process (the CLI)
+    // makes us wait at the start, never midway.
+    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        for job in waiting {
+            job.answer(Some(copy_error(&err)));
+        }
+        return;
+    }
+    let mut done: Vec<Box<dyn Write>> = Vec::new();
+    for mut job in waiting.by_ref() {
+        if let Err(err) = conn.execute_batch("SAVEPOINT write") {
+            job.answer(Some(copy_error(&err)));
+            if conn.is_autocommit() {
+                for earlier in done {
+                    earlier.answer(Some(rolled_back()));
+                }
+                return;
+            }
+            continue;
+        }
+        let keep = match std::panic::catch_unwind(AssertUnwindSafe(|| job.run(conn))) {
+            Ok(keep) => keep,
+            Err(_) => {
+                tracing::error!("a database write panicked");
+                false
+            }
+        };
+        if conn.is_autocommit() {
+            // The transaction is gone, and with it the work of every write run in it.
+            job.answer(Some(rolled_back()));
+            for earlier in done {
+                earlier.answer(Some(rolled_back()));
+            }
+            return;
+        }
+        let end = if keep {
+            "RELEASE write"
+        } else {
+            "ROLLBACK TO write; RELEASE write"
+        };
+        if let Err(err) = conn.execute_batch(end) {
+            let _ = conn.execute_batch("ROLLBACK");
+            job.answer(Some(copy_error(&err)));
+            for earlier in done {
+                earlier.answer(Some(rolled_back()));
+            }
+            return;
+        }
+        done.push(job);
+    }
+    let failed = conn.execute_batch("COMMIT").err();
+    if failed.is_some() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for job in done {
+        job.answer(failed.as_ref().map(copy_error));
+    }
+}
+
+/// An error for each of several callers: SQLite's code and message are kept, so that a busy
+/// database is still recognised as such.
+fn copy_error(err: &rusqlite::Error) -> ApiError {
+    match err {
+        rusqlite::Error::SqliteFailure(code, message) => {
+            rusqlite::Error::SqliteFailure(*code, message.clone()).into()
+        }
+        other => ApiError::Internal(anyhow::anyhow!("SQLite: {other}")),
+    }
+}
+
+/// The answer of a write whose transaction SQLite rolled back because of another write in it:
+/// busy, so that it is run again.
+fn rolled_back() -> ApiError {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+        Some("rolled back with another write of its transaction; run again".into()),
+    )
+    .into()
 }
 
 fn open(file: &Path, reader: bool) -> anyhow::Result<Connection> {
@@ -127,7 +324,7 @@ fn spawn(name: String, mut conn: Connection, jobs: flume::Receiver<Job>) -> anyh
                 if std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut conn))).is_err() {
                     tracing::error!("a database job panicked");
                 }
-                // A job that panicked or forgot to finish its transaction leaves nothing open.
+                // A job that panicked or left a transaction open leaves nothing open.
                 if !conn.is_autocommit() {
                     let _ = conn.execute_batch("ROLLBACK");
                 }
@@ -155,7 +352,7 @@ mod tests {
             let threads = threads.clone();
             tokio::spawn(async move {
                 threads
-                    .run(false, |_| {
+                    .read(|_| {
                         std::thread::sleep(Duration::from_millis(400));
                         Ok(1)
                     })
@@ -166,7 +363,7 @@ mod tests {
         // Queued behind the slow job, its caller gives up before the reader is free.
         let abandoned_ran = Arc::new(AtomicBool::new(false));
         let flag = abandoned_ran.clone();
-        let abandoned = threads.run(false, move |_| {
+        let abandoned = threads.read(move |_| {
             flag.store(true, Ordering::SeqCst);
             Ok(2)
         });
@@ -180,7 +377,7 @@ mod tests {
         let late_ran = Arc::new(AtomicBool::new(false));
         let flag = late_ran.clone();
         let late = threads
-            .run(false, move |_| {
+            .read(move |_| {
                 flag.store(true, Ordering::SeqCst);
                 Ok(3)
             })
@@ -188,8 +385,76 @@ mod tests {
         assert!(matches!(late, Err(ApiError::Unavailable)), "{late:?}");
         assert_eq!(slow.await.unwrap().unwrap(), 1);
         // Once the reader is free again, a job runs at once.
-        assert_eq!(threads.run(false, |_| Ok(4)).await.unwrap(), 4);
+        assert_eq!(threads.read(|_| Ok(4)).await.unwrap(), 4);
         assert!(!abandoned_ran.load(Ordering::SeqCst));
         assert!(!late_ran.load(Ordering::SeqCst));
+    }
+
+    /// Writes queued together share one transaction, yet each is all-or-nothing: one that fails
+    /// leaves none of its rows, and the others are answered only once committed, with their
+    /// own answers.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_committed_together_stay_each_all_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.db");
+        std::fs::File::create(&file).unwrap();
+        let threads = Arc::new(Threads::open(&file, 1, Duration::from_secs(5)).unwrap());
+        threads
+            .write(|conn| Ok(conn.execute_batch("CREATE TABLE t (n INTEGER NOT NULL)")?))
+            .await
+            .unwrap();
+        // A slow write first, so that the next ones queue up behind it and form one group.
+        let slow = {
+            let threads = threads.clone();
+            tokio::spawn(async move {
+                threads
+                    .write(|conn| {
+                        std::thread::sleep(Duration::from_millis(300));
+                        Ok(conn.execute("INSERT INTO t (n) VALUES (0)", [])?)
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut writes = Vec::new();
+        for n in 1..=20i64 {
+            let threads = threads.clone();
+            writes.push(tokio::spawn(async move {
+                threads
+                    .write(move |conn| {
+                        conn.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                        conn.execute("INSERT INTO t (n) VALUES (?1)", [n + 100])?;
+                        if n % 3 == 0 {
+                            return Err(ApiError::Conflict(format!("refused {n}")));
+                        }
+                        Ok(n)
+                    })
+                    .await
+            }));
+        }
+        assert_eq!(slow.await.unwrap().unwrap(), 1);
+        for (i, write) in writes.into_iter().enumerate() {
+            let n = i as i64 + 1;
+            match write.await.unwrap() {
+                Ok(answer) => assert!(n % 3 != 0 && answer == n, "{n} answered {answer}"),
+                Err(ApiError::Conflict(message)) => {
+                    assert!(n % 3 == 0 && message == format!("refused {n}"), "{message}")
+                }
+                Err(other) => panic!("{n}: {other:?}"),
+            }
+        }
+        let stored: Vec<i64> = threads
+            .read(|conn| {
+                let mut statement = conn.prepare("SELECT n FROM t ORDER BY n")?;
+                let rows = statement.query_map([], |row| row.get(0))?;
+                Ok(rows.collect::<Result<Vec<i64>, _>>()?)
+            })
+            .await
+            .unwrap();
+        let mut expected: Vec<i64> = std::iter::once(0)
+            .chain((1..=20).filter(|n| n % 3 != 0).flat_map(|n| [n, n + 100]))
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(stored, expected);
     }
 }
