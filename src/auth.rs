@@ -591,18 +591,23 @@ mod tests {
         assert!(parse_scope(Some("root")).is_err());
     }
 
+    /// Claims of the admin "a", issued at `iat` and expiring at `exp`.
+    fn admin_claims(iat: i64, exp: i64) -> Claims {
+        Claims {
+            sub: "a".into(),
+            scopes: vec!["admin".into()],
+            account_id: None,
+            iat,
+            exp,
+            stamp: "s".into(),
+        }
+    }
+
     #[test]
     fn tokens_reject_other_algorithms_and_secrets() {
         let tokens = Tokens::new(&[7u8; 32], 30);
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let claims = Claims {
-            sub: "a".into(),
-            scopes: vec!["admin".into()],
-            account_id: None,
-            iat: now,
-            exp: now + 60,
-            stamp: "s".into(),
-        };
+        let claims = admin_claims(now, now + 60);
         let token = tokens.issue(&claims).unwrap();
         assert!(tokens.verify(&token).is_some());
         // Again, from the cache of verified tokens.
@@ -626,14 +631,7 @@ mod tests {
     fn remembered_tokens_still_expire() {
         let tokens = Tokens::new(&[7u8; 32], 30);
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let claims = Claims {
-            sub: "a".into(),
-            scopes: vec!["admin".into()],
-            account_id: None,
-            iat: now - 100,
-            exp: now + 1,
-            stamp: "s".into(),
-        };
+        let claims = admin_claims(now - 100, now + 1);
         let token = tokens.issue(&claims).unwrap();
         assert!(tokens.verify(&token).is_some());
         let now = unix_now();

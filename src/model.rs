@@ -15,22 +15,20 @@ pub fn now_micros() -> Micros {
 /// RFC 3339 UTC with microseconds, e.g. `2026-11-29T03:45:47.123456Z` (trailing zeros of the
 /// fraction dropped, no fraction on a whole second). Empty outside years 0–9999.
 pub fn format_micros(micros: Micros) -> String {
-    let mut buf = [0u8; RFC3339_MAX];
-    let len = write_micros(micros, &mut buf);
-    String::from_utf8_lossy(&buf[..len]).into_owned()
+    write_micros(micros, &mut [0u8; RFC3339_MAX]).to_owned()
 }
 
 const RFC3339_MAX: usize = "2026-11-29T03:45:47.123456Z".len();
 
-/// Write `micros` as [`format_micros`] does into `buf`, returning the length: every timestamp
-/// of every row goes through here, so without `time`'s general formatter or a `String`.
-fn write_micros(micros: Micros, buf: &mut [u8; RFC3339_MAX]) -> usize {
+/// `micros` as [`format_micros`] gives it, written into `buf`: every timestamp of every row
+/// goes through here, so without `time`'s general formatter or a `String`.
+fn write_micros(micros: Micros, buf: &mut [u8; RFC3339_MAX]) -> &str {
     let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000) else {
-        return 0;
+        return "";
     };
     let year = t.year();
     if !(0..=9999).contains(&year) {
-        return 0;
+        return "";
     }
     let fields = [
         (year as u32, 4usize),
@@ -62,7 +60,8 @@ fn write_micros(micros: Micros, buf: &mut [u8; RFC3339_MAX]) -> usize {
         at += 1 + digits;
     }
     buf[at] = b'Z';
-    at + 1
+    // Only ASCII digits and separators were written.
+    std::str::from_utf8(&buf[..=at]).unwrap_or_default()
 }
 
 /// `value` in decimal, zero-padded to fill `out`.
@@ -74,9 +73,7 @@ fn write_digits(out: &mut [u8], mut value: u32) {
 }
 
 fn serialize_micros<S: Serializer>(micros: &Micros, s: S) -> Result<S::Ok, S::Error> {
-    let mut buf = [0u8; RFC3339_MAX];
-    let len = write_micros(*micros, &mut buf);
-    s.serialize_str(std::str::from_utf8(&buf[..len]).unwrap_or_default())
+    s.serialize_str(write_micros(*micros, &mut [0u8; RFC3339_MAX]))
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

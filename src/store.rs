@@ -263,7 +263,7 @@ type StampMap = std::collections::HashMap<Box<str>, CachedStamp, foldhash::fast:
 
 /// Which map of the [`StampCache`] a key belongs to.
 #[derive(Clone, Copy)]
-enum Principal {
+enum StampOf {
     Account = 0,
     Admin = 1,
 }
@@ -275,7 +275,7 @@ type CachedStamp = (Option<(String, String)>, std::time::Instant);
 const STAMP_CACHE_MAX: usize = 100_000;
 
 impl StampCache {
-    fn get(&self, kind: Principal, key: &str) -> Option<Option<(String, String)>> {
+    fn get(&self, kind: StampOf, key: &str) -> Option<Option<(String, String)>> {
         if self.ttl.is_zero() {
             return None;
         }
@@ -286,7 +286,7 @@ impl StampCache {
             .map(|(value, _)| value.clone())
     }
 
-    fn put(&self, kind: Principal, key: &str, value: Option<(String, String)>) {
+    fn put(&self, kind: StampOf, key: &str, value: Option<(String, String)>) {
         if self.ttl.is_zero() {
             return;
         }
@@ -298,7 +298,7 @@ impl StampCache {
         map.insert(key.into(), (value, std::time::Instant::now()));
     }
 
-    fn forget(&self, kind: Principal, key: &str) {
+    fn forget(&self, kind: StampOf, key: &str) {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())[kind as usize].remove(key);
     }
 }
@@ -560,27 +560,26 @@ impl Store {
 
     /// The security stamp of an account, if the account exists.
     pub async fn account_stamp(&self, account_id: &str) -> ApiResult<Option<String>> {
-        if let Some(cached) = self.stamps.get(Principal::Account, account_id) {
+        if let Some(cached) = self.stamps.get(StampOf::Account, account_id) {
             return Ok(cached.map(|(_, stamp)| stamp));
         }
         let mut sql =
             Sql::new("SELECT account_id, security_stamp FROM accounts WHERE account_id = ?");
         sql.text(account_id);
         let found: Option<(String, String)> = self.query_optional(sql).await?;
-        self.stamps
-            .put(Principal::Account, account_id, found.clone());
+        self.stamps.put(StampOf::Account, account_id, found.clone());
         Ok(found.map(|(_, stamp)| stamp))
     }
 
     /// The id and security stamp of an admin user, if it exists.
     pub async fn user_stamp(&self, username: &str) -> ApiResult<Option<(String, String)>> {
-        if let Some(cached) = self.stamps.get(Principal::Admin, username) {
+        if let Some(cached) = self.stamps.get(StampOf::Admin, username) {
             return Ok(cached);
         }
         let mut sql = Sql::new("SELECT user_id, security_stamp FROM users WHERE username = ?");
         sql.text(username);
         let found: Option<(String, String)> = self.query_optional(sql).await?;
-        self.stamps.put(Principal::Admin, username, found.clone());
+        self.stamps.put(StampOf::Admin, username, found.clone());
         Ok(found)
     }
 
@@ -617,7 +616,7 @@ impl Store {
             .text(new_stamp())
             .int(now_micros());
         let created = self.execute(sql).await? == 1;
-        self.stamps.forget(Principal::Admin, username);
+        self.stamps.forget(StampOf::Admin, username);
         Ok(created)
     }
 
@@ -627,7 +626,7 @@ impl Store {
             Sql::new("UPDATE users SET hashed_password = ?, security_stamp = ? WHERE username = ?");
         sql.text(hash).text(new_stamp()).text(username);
         let changed = self.execute(sql).await? == 1;
-        self.stamps.forget(Principal::Admin, username);
+        self.stamps.forget(StampOf::Admin, username);
         Ok(changed)
     }
 
@@ -679,7 +678,7 @@ impl Store {
                 })
             })
             .await;
-        self.stamps.forget(Principal::Account, account_id);
+        self.stamps.forget(StampOf::Account, account_id);
         result
     }
 
@@ -714,7 +713,7 @@ impl Store {
                 Box::pin(async move { c.delete_account(&account_id).await })
             })
             .await;
-        self.stamps.forget(Principal::Account, account_id);
+        self.stamps.forget(StampOf::Account, account_id);
         result
     }
 

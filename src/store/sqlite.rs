@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -87,19 +88,11 @@ impl Threads {
         F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let queued = Instant::now();
-        let queue_timeout = self.queue_timeout;
+        let (waiting, answered) = self.waiting();
         let job: Job = Box::new(move |conn| {
-            if answer.is_closed() {
-                return;
+            if let Some(answer) = waiting.claim() {
+                let _ = answer.send(job(conn));
             }
-            if queued.elapsed() > queue_timeout {
-                tracing::warn!("database queue too long; answering 503");
-                let _ = answer.send(Err(ApiError::Unavailable));
-                return;
-            }
-            let _ = answer.send(job(conn));
         });
         self.readers.send(job).map_err(|_| ApiError::Unavailable)?;
         answered.await.unwrap_or_else(|_| Err(no_answer()))
@@ -114,23 +107,56 @@ impl Threads {
         F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (answer, answered) = tokio::sync::oneshot::channel();
+        let (waiting, answered) = self.waiting();
         let job = WriteJob {
             op: Some(op),
             outcome: None,
-            answer,
-            queued: Instant::now(),
-            queue_timeout: self.queue_timeout,
+            waiting: Some(waiting),
+            answer: None,
         };
         self.writer
             .send(Box::new(job))
             .map_err(|_| ApiError::Unavailable)?;
         answered.await.unwrap_or_else(|_| Err(no_answer()))
     }
+
+    /// A caller about to queue a job, and where its answer will arrive.
+    fn waiting<T>(&self) -> (Waiting<T>, oneshot::Receiver<ApiResult<T>>) {
+        let (answer, answered) = oneshot::channel();
+        let waiting = Waiting {
+            answer,
+            since: Instant::now(),
+            timeout: self.queue_timeout,
+        };
+        (waiting, answered)
+    }
 }
 
 fn no_answer() -> ApiError {
     ApiError::Internal(anyhow::anyhow!("a database job ended without an answer"))
+}
+
+/// A caller waiting for its job's answer, since it queued the job.
+struct Waiting<T> {
+    answer: oneshot::Sender<ApiResult<T>>,
+    since: Instant,
+    timeout: Duration,
+}
+
+impl<T> Waiting<T> {
+    /// Where to send the answer if the job is to run now: not when its caller has gone, nor
+    /// when it waited longer than the timeout (the caller is then answered 503 here).
+    fn claim(self) -> Option<oneshot::Sender<ApiResult<T>>> {
+        if self.answer.is_closed() {
+            return None;
+        }
+        if self.since.elapsed() > self.timeout {
+            tracing::warn!("database queue too long; answering 503");
+            let _ = self.answer.send(Err(ApiError::Unavailable));
+            return None;
+        }
+        Some(self.answer)
+    }
 }
 
 /// A write waiting for the writer thread.
@@ -148,9 +174,9 @@ trait Write: Send {
 struct WriteJob<T, F> {
     op: Option<F>,
     outcome: Option<ApiResult<T>>,
-    answer: tokio::sync::oneshot::Sender<ApiResult<T>>,
-    queued: Instant,
-    queue_timeout: Duration,
+    /// The caller until the writer takes the job, then (if it runs) where to answer.
+    waiting: Option<Waiting<T>>,
+    answer: Option<oneshot::Sender<ApiResult<T>>>,
 }
 
 impl<T, F> Write for WriteJob<T, F>
@@ -159,16 +185,8 @@ where
     T: Send,
 {
     fn wanted(&mut self) -> bool {
-        if self.answer.is_closed() {
-            return false;
-        }
-        if self.queued.elapsed() > self.queue_timeout {
-            tracing::warn!("database queue too long; answering 503");
-            let (closed, _) = tokio::sync::oneshot::channel();
-            let _ = std::mem::replace(&mut self.answer, closed).send(Err(ApiError::Unavailable));
-            return false;
-        }
-        true
+        self.answer = self.waiting.take().and_then(Waiting::claim);
+        self.answer.is_some()
     }
 
     fn run(&mut self, conn: &mut Connection) -> bool {
@@ -188,7 +206,9 @@ where
             (Some(Ok(value)), None) => Ok(value),
             (None, None) => Err(no_answer()),
         };
-        let _ = self.answer.send(outcome);
+        if let Some(answer) = self.answer {
+            let _ = answer.send(outcome);
+        }
     }
 }
 
@@ -228,10 +248,7 @@ fn write_group(conn: &mut Connection, waiting: &mut impl Iterator<Item = Box<dyn
         if let Err(err) = conn.execute_batch("SAVEPOINT write") {
             job.answer(Some(copy_error(&err)));
             if conn.is_autocommit() {
-                for earlier in done {
-                    earlier.answer(Some(rolled_back()));
-                }
-                return;
+                return rolled_back_all(done);
             }
             continue;
         }
@@ -244,11 +261,8 @@ fn write_group(conn: &mut Connection, waiting: &mut impl Iterator<Item = Box<dyn
         };
         if conn.is_autocommit() {
             // The transaction is gone, and with it the work of every write run in it.
-            job.answer(Some(rolled_back()));
-            for earlier in done {
-                earlier.answer(Some(rolled_back()));
-            }
-            return;
+            done.push(job);
+            return rolled_back_all(done);
         }
         let end = if keep {
             "RELEASE write"
@@ -258,10 +272,7 @@ fn write_group(conn: &mut Connection, waiting: &mut impl Iterator<Item = Box<dyn
         if let Err(err) = conn.execute_batch(end) {
             let _ = conn.execute_batch("ROLLBACK");
             job.answer(Some(copy_error(&err)));
-            for earlier in done {
-                earlier.answer(Some(rolled_back()));
-            }
-            return;
+            return rolled_back_all(done);
         }
         done.push(job);
     }
@@ -285,14 +296,18 @@ fn copy_error(err: &rusqlite::Error) -> ApiError {
     }
 }
 
-/// The answer of a write whose transaction SQLite rolled back because of another write in it:
-/// busy, so that it is run again.
-fn rolled_back() -> ApiError {
-    rusqlite::Error::SqliteFailure(
-        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-        Some("rolled back with another write of its transaction; run again".into()),
-    )
-    .into()
+/// Answer writes whose transaction was rolled back as a whole, for another write in it:
+/// busy, so that they are run again (a write's own error, if it had one, is answered instead).
+fn rolled_back_all(writes: Vec<Box<dyn Write>>) {
+    for write in writes {
+        write.answer(Some(
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                Some("rolled back with another write of its transaction; run again".into()),
+            )
+            .into(),
+        ));
+    }
 }
 
 fn open(file: &Path, reader: bool) -> anyhow::Result<Connection> {
@@ -340,14 +355,20 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 
+    /// Threads on a fresh, empty database file (kept while the directory lives).
+    fn threads(queue_timeout: Duration) -> (tempfile::TempDir, Arc<Threads>) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.db");
+        std::fs::File::create(&file).unwrap();
+        let threads = Arc::new(Threads::open(&file, 1, queue_timeout).unwrap());
+        (dir, threads)
+    }
+
     /// A job that waited in the queue past the timeout is answered 503 and never runs; a job
     /// whose caller went away never runs either; the one running finishes with its answer.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn only_jobs_still_wanted_in_time_run() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("t.db");
-        std::fs::File::create(&file).unwrap();
-        let threads = Arc::new(Threads::open(&file, 1, Duration::from_millis(100)).unwrap());
+        let (_dir, threads) = threads(Duration::from_millis(100));
         let slow = {
             let threads = threads.clone();
             tokio::spawn(async move {
@@ -395,10 +416,7 @@ mod tests {
     /// own answers.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_committed_together_stay_each_all_or_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("t.db");
-        std::fs::File::create(&file).unwrap();
-        let threads = Arc::new(Threads::open(&file, 1, Duration::from_secs(5)).unwrap());
+        let (_dir, threads) = threads(Duration::from_secs(5));
         threads
             .write(|conn| Ok(conn.execute_batch("CREATE TABLE t (n INTEGER NOT NULL)")?))
             .await
