@@ -7,7 +7,6 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
@@ -27,13 +26,13 @@ pub struct QueryParams<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         if media_type(&req).is_some_and(|m| m != "application/json" && !m.ends_with("+json")) {
             return Err(ApiError::UnsupportedMediaType(
                 "Content-Type must be application/json".into(),
             ));
         }
-        let bytes = read_body(req, state).await?;
+        let bytes = read_body(req).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::validation(
                 vec![json!("body")],
@@ -73,13 +72,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         if media_type(&req).is_some_and(|m| m != "application/x-www-form-urlencoded") {
             return Err(ApiError::UnsupportedMediaType(
                 "Content-Type must be application/x-www-form-urlencoded".into(),
             ));
         }
-        let bytes = read_body(req, state).await?;
+        let bytes = read_body(req).await?;
         parse_urlencoded("body", &bytes).map(FormBody)
     }
 }
@@ -106,14 +105,40 @@ fn media_type(req: &Request) -> Option<String> {
     })
 }
 
-async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state).await.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(MAX_BODY_BYTES)
-        } else {
-            ApiError::BadRequest(format!("Cannot read the request body: {rejection}"))
+/// How much of a body over the limit is still read, and dropped, before the 413: a client
+/// still sending when the server closes a connection with unread data gets the connection
+/// reset (by the kernel) instead of the answer. Past this much it is closed anyway.
+const DRAIN_MAX_BYTES: usize = 8 * MAX_BODY_BYTES;
+
+/// The whole body, at most [`MAX_BODY_BYTES`] (413 beyond, with or without Content-Length).
+async fn read_body(req: Request) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let mut body = req.into_body();
+    let declared =
+        usize::try_from(axum::body::HttpBody::size_hint(&body).lower()).unwrap_or(usize::MAX);
+    if declared > DRAIN_MAX_BYTES {
+        return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+    }
+    let mut kept = Vec::with_capacity(declared.min(MAX_BODY_BYTES));
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame
+            .map_err(|err| ApiError::BadRequest(format!("Cannot read the request body: {err}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > DRAIN_MAX_BYTES {
+            break;
         }
-    })
+        if seen <= MAX_BODY_BYTES {
+            kept.extend_from_slice(&data);
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+    }
+    Ok(Bytes::from(kept))
 }
 
 fn parse_urlencoded<T: DeserializeOwned>(root: &str, bytes: &[u8]) -> Result<T, ApiError> {
