@@ -5,6 +5,8 @@
 //! (each run in a fresh database created on that server and dropped afterwards).
 #![allow(dead_code)]
 
+pub mod tools;
+
 use std::future::Future;
 
 use reqwest::{Method, StatusCode};
