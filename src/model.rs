@@ -95,6 +95,17 @@ pub struct Link {
     #[serde(serialize_with = "serialize_micros")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Micros,
+    /// Marked to read later.
+    pub unread: bool,
+    /// Marked as a favourite.
+    pub favorite: bool,
+}
+
+/// A link's flags, as given when creating or importing it (both false by default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkFlags {
+    pub unread: bool,
+    pub favorite: bool,
 }
 
 /// The optional descriptive fields of a link, as given when creating or importing it.

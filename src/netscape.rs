@@ -37,6 +37,8 @@ pub struct Bookmark {
     pub last_modified: Option<Micros>,
     /// Names of the enclosing `<H3>` folders, outermost first.
     pub folders: Vec<String>,
+    /// `TOREAD="1"`: marked to read later.
+    pub toread: bool,
 }
 
 /// Why a file is not a bookmark file we can read safely.
@@ -216,6 +218,7 @@ fn bookmark(attrs: &[(String, &str)], line: usize, lists: &[Option<String>]) -> 
         add_date: attr("add_date").and_then(|v| timestamp(&v)),
         last_modified: attr("last_modified").and_then(|v| timestamp(&v)),
         folders: lists.iter().flatten().cloned().collect(),
+        toread: attr("toread").is_some_and(|v| v.trim() == "1"),
     }
 }
 
@@ -459,6 +462,8 @@ pub struct Entry<'a> {
     pub tags: &'a [String],
     pub created_at: Micros,
     pub updated_at: Option<Micros>,
+    /// Written as `TOREAD="1"`.
+    pub unread: bool,
 }
 
 /// A bookmark file of `entries`, flat (no folders), in the form browsers write. Times are
@@ -485,6 +490,9 @@ pub fn render<'a>(entries: impl IntoIterator<Item = Entry<'a>>) -> String {
         );
         if let Some(updated) = entry.updated_at {
             let _ = write!(out, " LAST_MODIFIED=\"{}\"", updated.div_euclid(1_000_000));
+        }
+        if entry.unread {
+            out.push_str(" TOREAD=\"1\"");
         }
         if !entry.tags.is_empty() {
             let _ = write!(out, " TAGS=\"{}\"", escape(&entry.tags.join(","), true));
@@ -700,6 +708,7 @@ to build reliable &lt;software&gt;.
                 tags: &tags,
                 created_at: 1_600_000_000 * SECOND + 999_999,
                 updated_at: Some(1_600_000_500 * SECOND),
+                unread: true,
             },
             Entry {
                 url: "https://example.com/",
@@ -708,13 +717,14 @@ to build reliable &lt;software&gt;.
                 tags: &none,
                 created_at: 5 * SECOND,
                 updated_at: None,
+                unread: false,
             },
         ];
         let html = render(entries);
         assert!(html.starts_with("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n"));
         assert!(html.contains(
             "<DT><A HREF=\"https://example.org/?a=1&amp;b=&quot;2&quot;\" ADD_DATE=\"1600000000\" \
-             LAST_MODIFIED=\"1600000500\" TAGS=\"Rust,two words,ü\">Fish &amp; &lt;Chips&gt; \"quoted\" — ☕</A>"
+             LAST_MODIFIED=\"1600000500\" TOREAD=\"1\" TAGS=\"Rust,two words,ü\">Fish &amp; &lt;Chips&gt; \"quoted\" — ☕</A>"
         ), "{html}");
         let back = parse(&html).unwrap();
         assert_eq!(back.len(), 2);
@@ -729,6 +739,7 @@ to build reliable &lt;software&gt;.
         assert!(back[1].tags.is_empty());
         assert_eq!(back[1].add_date, Some(5 * SECOND));
         assert_eq!(back[1].last_modified, None);
+        assert!(back[0].toread && !back[1].toread);
     }
 
     #[test]

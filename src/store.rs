@@ -14,8 +14,8 @@ pub mod transfer;
 
 use crate::error::{is_unique_violation, ApiError, ApiResult, DbError};
 use crate::model::{
-    new_id, now_micros, Account, Credentials, Link, LinkDetails, Micros, Page, Tag, TagLink,
-    TagWithCount,
+    new_id, now_micros, Account, Credentials, Link, LinkDetails, LinkFlags, Micros, Page, Tag,
+    TagLink, TagWithCount,
 };
 use conn::{finish, Conn, FromRow, Op};
 
@@ -314,7 +314,8 @@ const POOL_TRUST_WINDOW: Duration = Duration::from_secs(1);
 
 const ACCOUNT_COLUMNS: &str = "account_id, email, created_at";
 const LINK_COLUMNS: &str =
-    "l.link_id, l.link, l.account_id, l.created_at, l.title, l.description, l.notes, l.updated_at";
+    "l.link_id, l.link, l.account_id, l.created_at, l.title, l.description, l.notes, l.updated_at, \
+     l.unread, l.favorite";
 const TAG_COLUMNS: &str = "tag_id, tag, account_id, created_at";
 
 impl Store {
@@ -887,21 +888,28 @@ impl Store {
         url: &str,
         tag: TagRef<'_>,
         details: &LinkDetails,
+        flags: LinkFlags,
     ) -> ApiResult<Link> {
         let tag = match tag {
             TagRef::Id(id) => (true, id.to_owned()),
             TagRef::Name(name) => (false, name.to_owned()),
         };
-        let args = Arc::new((account_id.to_owned(), url.to_owned(), tag, details.clone()));
+        let args = Arc::new((
+            account_id.to_owned(),
+            url.to_owned(),
+            tag,
+            details.clone(),
+            flags,
+        ));
         self.write(args, |mut c, args| {
             Box::pin(async move {
-                let (account_id, url, (by_id, tag), details) = &*args;
+                let (account_id, url, (by_id, tag), details, flags) = &*args;
                 let tag = if *by_id {
                     TagRef::Id(tag)
                 } else {
                     TagRef::Name(tag)
                 };
-                c.create_link(account_id, url, tag, details).await
+                c.create_link(account_id, url, tag, details, *flags).await
             })
         })
         .await
@@ -1305,6 +1313,8 @@ impl Conn<'_> {
                 field.clone_from(value);
             }
         }
+        link.unread = changes.unread.unwrap_or(link.unread);
+        link.favorite = changes.favorite.unwrap_or(link.favorite);
         link.updated_at = now_micros().max(link.updated_at);
         let details = LinkDetails {
             title: link.title.clone(),
@@ -1313,7 +1323,8 @@ impl Conn<'_> {
         };
         let mut update = Sql::new(
             "UPDATE links SET link = ?, title = ?, description = ?, notes = ?, updated_at = ?, \
-             link_hash = ?, search_text = ? WHERE link_id = ? AND account_id = ?",
+             link_hash = ?, search_text = ?, unread = ?, favorite = ? \
+             WHERE link_id = ? AND account_id = ?",
         );
         update
             .text(&link.link)
@@ -1323,6 +1334,8 @@ impl Conn<'_> {
             .int(link.updated_at)
             .text(link_hash(&link.link))
             .text(search_text(&link.link, &details))
+            .int(link.unread.into())
+            .int(link.favorite.into())
             .text(&link.link_id)
             .text(&link.account_id);
         self.execute(update).await?;
@@ -1358,6 +1371,7 @@ impl Conn<'_> {
         url: &str,
         tag: TagRef<'_>,
         details: &LinkDetails,
+        flags: LinkFlags,
     ) -> ApiResult<Link> {
         self.require_account(account_id).await?;
         let tag_id = match tag {
@@ -1373,7 +1387,7 @@ impl Conn<'_> {
             TagRef::Name(name) => self.tag_by_name_or_create(account_id, name).await?.tag_id,
         };
         let link = self
-            .insert_link(account_id, url, details, now_micros())
+            .insert_link(account_id, url, details, flags, now_micros())
             .await?;
         self.insert_taglink(account_id, &tag_id, &link.link_id, link.created_at)
             .await?;
@@ -1388,6 +1402,7 @@ impl Conn<'_> {
         account_id: &str,
         url: &str,
         details: &LinkDetails,
+        flags: LinkFlags,
         created_at: Micros,
     ) -> ApiResult<Link> {
         let link = Link {
@@ -1399,10 +1414,13 @@ impl Conn<'_> {
             description: details.description.clone(),
             notes: details.notes.clone(),
             updated_at: created_at,
+            unread: flags.unread,
+            favorite: flags.favorite,
         };
         let mut insert = Sql::new(
             "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
-             description, notes, link_hash, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             description, notes, link_hash, search_text, unread, favorite) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
         insert
             .text(&link.link_id)
@@ -1414,7 +1432,9 @@ impl Conn<'_> {
             .opt_text(link.description.as_deref())
             .opt_text(link.notes.as_deref())
             .text(link_hash(url))
-            .text(search_text(url, details));
+            .text(search_text(url, details))
+            .int(flags.unread.into())
+            .int(flags.favorite.into());
         self.insert(insert).await?;
         Ok(link)
     }
@@ -1485,12 +1505,21 @@ pub struct LinkFilter {
     pub url: Option<String>,
     /// Newest first instead of oldest first.
     pub newest_first: bool,
+    /// Only links marked (`true`) or not marked (`false`) to read later.
+    pub unread: Option<bool>,
+    /// Only favourites (`true`) or only the others (`false`).
+    pub favorite: Option<bool>,
 }
 
 impl LinkFilter {
     /// True when no condition is left (the order does not count).
     fn is_empty(&self) -> bool {
-        self.tag_id.is_none() && self.tags.is_empty() && self.words.is_empty() && self.url.is_none()
+        self.tag_id.is_none()
+            && self.tags.is_empty()
+            && self.words.is_empty()
+            && self.url.is_none()
+            && self.unread.is_none()
+            && self.favorite.is_none()
     }
 }
 
@@ -1520,6 +1549,12 @@ fn link_conditions(sql: &mut Sql, account: Option<&str>, filter: &LinkFilter) {
             .text(link_hash(url))
             .text(url);
     }
+    // Literals, not bound values: the flag columns are SMALLINT and the values are 0 or 1.
+    for (column, value) in [("l.unread", filter.unread), ("l.favorite", filter.favorite)] {
+        if let Some(value) = value {
+            sql.push(&format!(" AND {column} = {}", i32::from(value)));
+        }
+    }
     for word in &filter.words {
         sql.push(" AND l.search_text LIKE ? ESCAPE '!'")
             .text(format!("%{}%", like_escape(&word.to_lowercase())));
@@ -1548,6 +1583,8 @@ pub struct LinkChanges {
     pub notes: Option<Option<String>>,
     /// The complete new set of tags, by name.
     pub tags: Option<Vec<String>>,
+    pub unread: Option<bool>,
+    pub favorite: Option<bool>,
 }
 
 /// How a new link names its tag.

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::app::open_store;
 use crate::config::{Command, Config};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{now_micros, Link};
+use crate::model::{now_micros, Link, LinkFlags};
 use crate::netscape::{self, Bookmark, Entry};
 use crate::store::transfer::NewLink;
 use crate::store::{tag_key, Store};
@@ -153,6 +153,10 @@ fn new_link(bookmark: Bookmark, options: ImportOptions, now: i64) -> Result<NewL
     Ok(NewLink {
         url,
         details,
+        flags: LinkFlags {
+            unread: bookmark.toread,
+            favorite: false,
+        },
         tags,
         created_at,
         updated_at,
@@ -178,6 +182,7 @@ pub fn render_html(links: &[ExportedLink]) -> String {
         tags: &l.tags,
         created_at: l.link.created_at,
         updated_at: Some(l.link.updated_at),
+        unread: l.link.unread,
     }))
 }
 

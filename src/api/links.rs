@@ -11,7 +11,7 @@ use crate::api::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::model::Link;
+use crate::model::{Link, LinkFlags};
 use crate::store::{LinkChanges, LinkFilter, TagRef};
 use crate::validate;
 
@@ -35,6 +35,10 @@ pub struct PostLink {
     pub description: Option<String>,
     /// Private notes, at most 8000 characters.
     pub notes: Option<String>,
+    /// Mark the link to read later (default false).
+    pub unread: Option<bool>,
+    /// Mark the link as a favourite (default false).
+    pub favorite: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -55,6 +59,10 @@ pub struct LinkQuery {
     /// `created_at` (oldest first, the default) or `-created_at` (newest first).
     #[param(value_type = Option<LinkSort>)]
     pub sort: Option<String>,
+    /// Only links marked to read later (`true`), or only the others (`false`).
+    pub unread: Option<bool>,
+    /// Only favourites (`true`), or only the others (`false`).
+    pub favorite: Option<bool>,
     /// Admin: only this account's links. Account scope: omit or give your own.
     pub account_id: Option<String>,
     /// Rows to skip (default 0).
@@ -97,6 +105,10 @@ pub struct PatchLink {
     /// The link's complete new set of tags, by name (at most 100); tags the account does not
     /// have yet are created, and tags left out are detached from the link (not deleted).
     pub tags: Option<Vec<String>>,
+    /// Mark or unmark the link to read later.
+    pub unread: Option<bool>,
+    /// Mark or unmark the link as a favourite.
+    pub favorite: Option<bool>,
 }
 
 /// A present field, `null` included (`Some(None)`); an absent one is `None` via `default`.
@@ -193,6 +205,8 @@ pub async fn list_links(
             .collect(),
         url: q.url.map(|u| u.trim().to_owned()),
         newest_first,
+        unread: q.unread,
+        favorite: q.favorite,
     };
     let (links, total) = state
         .store
@@ -237,6 +251,10 @@ pub async fn post_link(
         }
     };
     let account_id = caller.account_for_create(body.account_id.as_deref())?;
+    let flags = LinkFlags {
+        unread: body.unread.unwrap_or(false),
+        favorite: body.favorite.unwrap_or(false),
+    };
     let tag_ref = match (&tag, &body.tag_id) {
         (None, None) => {
             return Err(ApiError::Unprocessable(
@@ -253,7 +271,7 @@ pub async fn post_link(
     };
     let link = state
         .store
-        .create_link(&account_id, &url, tag_ref, &details)
+        .create_link(&account_id, &url, tag_ref, &details, flags)
         .await?;
     Ok(Json(link))
 }
@@ -272,7 +290,11 @@ pub async fn patch_link(
     JsonBody(body): JsonBody<PatchLink>,
 ) -> ApiResult<Json<Link>> {
     let mut errors = Vec::new();
-    let mut changes = LinkChanges::default();
+    let mut changes = LinkChanges {
+        unread: body.unread,
+        favorite: body.favorite,
+        ..LinkChanges::default()
+    };
     if let Some(url) = &body.link {
         match validate::link(url) {
             Ok(url) => changes.link = Some(url),

@@ -281,6 +281,8 @@ impl FromRow for Link {
             description: row.opt_text(5)?,
             notes: row.opt_text(6)?,
             updated_at: row.int(7)?,
+            unread: row.int(8)? != 0,
+            favorite: row.int(9)? != 0,
         })
     }
 }

@@ -6,13 +6,15 @@ use std::sync::Arc;
 
 use super::{account_not_found, link_hash, search_text, tag_key, Conn, Sql, Store, LINK_COLUMNS};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{new_id, now_micros, Link, LinkDetails, Micros};
+use crate::model::{new_id, now_micros, Link, LinkDetails, LinkFlags, Micros};
 
 /// A link to import, already validated.
 #[derive(Debug, Clone)]
 pub struct NewLink {
     pub url: String,
     pub details: LinkDetails,
+    /// Netscape `TOREAD="1"` marks a link unread.
+    pub flags: LinkFlags,
     /// Tag names, trimmed and distinct regardless of case.
     pub tags: Vec<String>,
     pub created_at: Micros,
@@ -106,13 +108,13 @@ impl Conn<'_> {
         for chunk in fresh.chunks(ROWS_PER_INSERT) {
             let mut insert = Sql::new(
                 "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
-                 description, notes, link_hash, search_text) VALUES ",
+                 description, notes, link_hash, search_text, unread, favorite) VALUES ",
             );
             for (i, (link, hash)) in chunk.iter().enumerate() {
                 let link_id = new_id();
                 insert
                     .push(if i == 0 { "" } else { ", " })
-                    .push("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    .push("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                     .text(&link_id)
                     .text(&link.url)
                     .text(account_id)
@@ -122,7 +124,9 @@ impl Conn<'_> {
                     .opt_text(link.details.description.as_deref())
                     .opt_text(link.details.notes.as_deref())
                     .text(hash)
-                    .text(search_text(&link.url, &link.details));
+                    .text(search_text(&link.url, &link.details))
+                    .int(link.flags.unread.into())
+                    .int(link.flags.favorite.into());
                 for tag in &link.tags {
                     let tag_id = tag_ids.get(&tag_key(tag)).ok_or_else(|| {
                         ApiError::Internal(anyhow::anyhow!("tag {tag:?} missing after insert"))

@@ -5,6 +5,7 @@
 //! (each run in a fresh database created on that server and dropped afterwards).
 #![allow(dead_code)]
 
+pub mod features;
 pub mod tools;
 
 use std::future::Future;
