@@ -53,6 +53,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: crate::transfer::ExportFormat,
     },
+    /// Copy a seed deployment's database (the tutorial's FastAPI service on MariaDB) into the
+    /// configured one, keeping ids, password hashes and creation times. Running it again adds
+    /// only what is new; it refuses (writing nothing) when the target holds other data for
+    /// the same ids.
+    MigrateSeed {
+        /// The seed's database, e.g. mysql://user:password@host/apiservice.
+        #[arg(long)]
+        from: String,
+        /// Leave out rows tagmark cannot store (dangling references, duplicate ids, NULLs)
+        /// and list them, instead of refusing.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,6 +22,9 @@ async fn main() -> ExitCode {
                     .await
             }
             Command::Admin { command } => tagmark::admin::run(&config, command).await,
+            Command::MigrateSeed { from, skip_invalid } => {
+                tagmark::seed::run(&config, &from, skip_invalid).await
+            }
             command @ (Command::Import { .. } | Command::Export { .. }) => {
                 tagmark::transfer::run(&config, command).await
             }

@@ -9,6 +9,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
 mod conn;
+pub mod seed;
 mod sqlite;
 pub mod transfer;
 
