@@ -18,7 +18,7 @@ use crate::store::seed::{
     SeedAccount, SeedCounts, SeedLink, SeedRows, SeedTag, SeedTagLink, SeedUser, TableCounts,
 };
 use crate::store::{email_key, tag_key, Engine};
-use crate::validate::{MAX_EMAIL_BYTES, MAX_URL_BYTES, MAX_TAG_CHARS};
+use crate::validate::{MAX_EMAIL_BYTES, MAX_TAG_CHARS, MAX_URL_BYTES};
 
 /// The seed's rows as read, in the order of its tables (see [`LinkOrder`]); every column may
 /// be NULL, since the seed's schema does not say NOT NULL.
@@ -66,7 +66,9 @@ pub fn link_order(engine: &str, indexes: &[(String, bool, String, bool)]) -> Lin
     let key = |name: &str| {
         let columns: Vec<&(String, bool, String, bool)> =
             indexes.iter().filter(|i| i.0 == name).collect();
-        let unique_not_null = columns.iter().all(|(_, unique, _, nullable)| *unique && !nullable);
+        let unique_not_null = columns
+            .iter()
+            .all(|(_, unique, _, nullable)| *unique && !nullable);
         let list: Vec<&str> = columns.iter().map(|c| c.2.as_str()).collect();
         (unique_not_null, format!("{name} ({})", list.join(", ")))
     };
@@ -134,12 +136,12 @@ async fn read_tables(conn: &mut sqlx::MySqlConnection) -> anyhow::Result<SeedDat
         })
         .collect();
 
-    let table = |name: &str, e: sqlx::Error| anyhow::anyhow!("cannot read the seed's `{name}` table: {e}");
-    let users: Vec<Three> =
-        sqlx::query_as("SELECT user_id, username, hashed_password FROM `user`")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(|e| table("user", e))?;
+    let table =
+        |name: &str, e: sqlx::Error| anyhow::anyhow!("cannot read the seed's `{name}` table: {e}");
+    let users: Vec<Three> = sqlx::query_as("SELECT user_id, username, hashed_password FROM `user`")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| table("user", e))?;
     // DATETIME carries no zone; the seed writes UTC. Microseconds since 1970 in SQL, so that
     // the session's time zone plays no part.
     let accounts: Vec<(Option<String>, Option<String>, Option<String>, Option<i64>)> =
@@ -161,11 +163,10 @@ async fn read_tables(conn: &mut sqlx::MySqlConnection) -> anyhow::Result<SeedDat
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| table("link", e))?;
-    let taglinks: Vec<Three> =
-        sqlx::query_as("SELECT tag_id, link_id, account_id FROM `taglink`")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(|e| table("taglink", e))?;
+    let taglinks: Vec<Three> = sqlx::query_as("SELECT tag_id, link_id, account_id FROM `taglink`")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| table("taglink", e))?;
     Ok(SeedData {
         users: three(users),
         accounts: accounts
@@ -299,12 +300,12 @@ pub fn plan(data: SeedData, now: Micros) -> Plan {
             problems.push(format!("{what}: the id occurs twice"));
         } else {
             taken.insert((account.clone(), tag_key(trimmed)));
-            candidates.push((position, id, account, trimmed.to_owned()));
+            candidates.push((position, id, account, trimmed.to_owned(), name));
         }
     }
     let mut used: HashSet<(String, String)> = HashSet::new();
     let mut tags: HashMap<String, String> = HashMap::new();
-    for (position, id, account, name) in candidates {
+    for (position, id, account, name, original) in candidates {
         let mut stored = name.clone();
         if !used.insert((account.clone(), tag_key(&name))) {
             stored = free_name(&name, |candidate| {
@@ -315,7 +316,7 @@ pub fn plan(data: SeedData, now: Micros) -> Plan {
             plan.renamed.push(Renamed {
                 tag_id: id.clone(),
                 account_id: account.clone(),
-                from: name,
+                from: original,
                 to: stored.clone(),
             });
         }
@@ -447,7 +448,11 @@ fn owner(
 pub fn report(counts: &SeedCounts, plan: &Plan, order: &LinkOrder) -> String {
     let mut out = String::from("migrated the seed database:\n");
     let table = |out: &mut String, name: &str, c: TableCounts| {
-        let _ = writeln!(out, "  {name}: {} new, {} already present", c.new, c.present);
+        let _ = writeln!(
+            out,
+            "  {name}: {} new, {} already present",
+            c.new, c.present
+        );
     };
     table(&mut out, "admin users", counts.users);
     table(&mut out, "accounts", counts.accounts);
@@ -511,7 +516,8 @@ pub async fn run(config: &Config, from: &str, skip_invalid: bool) -> anyhow::Res
         if plan.problems.len() > 20 {
             let _ = write!(message, "\n  … and {} more", plan.problems.len() - 20);
         }
-        message.push_str("\nfix them in the seed, or run again with --skip-invalid to leave them out");
+        message
+            .push_str("\nfix them in the seed, or run again with --skip-invalid to leave them out");
         bail!(message);
     }
     let store = open_store(config).await?;
@@ -597,7 +603,7 @@ mod tests {
             ]
         );
         assert_eq!(plan.renamed.len(), 1);
-        assert_eq!(plan.renamed[0].from, "rust");
+        assert_eq!(plan.renamed[0].from, " rust ");
         let long = "x".repeat(MAX_TAG_CHARS);
         let renamed = free_name(&long, |_| true);
         assert_eq!(renamed.chars().count(), MAX_TAG_CHARS);
@@ -608,16 +614,26 @@ mod tests {
     fn rows_that_cannot_be_stored_are_listed_with_their_dependants() {
         let mut data = seed();
         data.accounts[1].0[1] = s("ann@example.com "); // same email as a1, regardless of case
-        data.links.push([s("l4"), s("nobody"), s("https://d.example/")]);
+        data.links
+            .push([s("l4"), s("nobody"), s("https://d.example/")]);
         data.links.push([None, s("a1"), s("https://e.example/")]);
         data.taglinks.push([s("t1"), s("l4"), s("a1")]);
         let plan = plan(data, 0);
         let problems = plan.problems.join("\n");
         assert!(problems.contains("account \"a2\": the email"), "{problems}");
-        assert!(problems.contains("tag \"t4\": its account \"a2\""), "{problems}");
-        assert!(problems.contains("link \"l4\": its account \"nobody\""), "{problems}");
+        assert!(
+            problems.contains("tag \"t4\": its account \"a2\""),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("link \"l4\": its account \"nobody\""),
+            "{problems}"
+        );
         assert!(problems.contains("link NULL: id is NULL"), "{problems}");
-        assert!(problems.contains("link \"l4\": the link is not migrated"), "{problems}");
+        assert!(
+            problems.contains("link \"l4\": the link is not migrated"),
+            "{problems}"
+        );
         assert_eq!(plan.rows.accounts.len(), 1);
         assert_eq!(plan.rows.links.len(), 2);
     }

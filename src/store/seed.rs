@@ -187,14 +187,22 @@ impl Conn<'_> {
         }
 
         // Accounts, by id and by email.
-        let ids: Vec<&str> = rows.accounts.iter().map(|a| a.account_id.as_str()).collect();
+        let ids: Vec<&str> = rows
+            .accounts
+            .iter()
+            .map(|a| a.account_id.as_str())
+            .collect();
         let stored: HashMap<String, String> = self
             .pairs_in("SELECT account_id, email FROM accounts", "account_id", &ids)
             .await?;
         let keys: Vec<String> = rows.accounts.iter().map(|a| email_key(&a.email)).collect();
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         let stored_keys: HashMap<String, String> = self
-            .pairs_in("SELECT email_key, account_id FROM accounts", "email_key", &key_refs)
+            .pairs_in(
+                "SELECT email_key, account_id FROM accounts",
+                "email_key",
+                &key_refs,
+            )
             .await?;
         let mut new_accounts = Vec::new();
         for (account, key) in rows.accounts.iter().zip(&keys) {
@@ -222,7 +230,11 @@ impl Conn<'_> {
             .into_iter()
             .map(|Three(id, account, tag)| (id, (account, tag)))
             .collect();
-        let accounts: Vec<&str> = rows.accounts.iter().map(|a| a.account_id.as_str()).collect();
+        let accounts: Vec<&str> = rows
+            .accounts
+            .iter()
+            .map(|a| a.account_id.as_str())
+            .collect();
         let stored_names: HashMap<(String, String), String> = self
             .fetch_in::<Three>(
                 "SELECT account_id, tag_key, tag_id FROM tags",
