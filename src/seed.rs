@@ -144,14 +144,14 @@ async fn read_tables(conn: &mut sqlx::MySqlConnection) -> anyhow::Result<SeedDat
         .map_err(|e| table("user", e))?;
     // DATETIME carries no zone; the seed writes UTC. Microseconds since 1970 in SQL, so that
     // the session's time zone plays no part.
-    let accounts: Vec<(Option<String>, Option<String>, Option<String>, Option<i64>)> =
-        sqlx::query_as(
-            "SELECT account_id, email, hashed_password, \
+    type Four = (Option<String>, Option<String>, Option<String>, Option<i64>);
+    let accounts: Vec<Four> = sqlx::query_as(
+        "SELECT account_id, email, hashed_password, \
              TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', created) FROM `account`",
-        )
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| table("account", e))?;
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| table("account", e))?;
     let tags: Vec<Three> = sqlx::query_as("SELECT tag_id, account_id, tag FROM `tag`")
         .fetch_all(&mut *conn)
         .await
