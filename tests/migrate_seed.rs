@@ -468,5 +468,39 @@ async fn a_seed_deployment_migrates_into_every_engine() {
         app.stop().await;
         db.drop_db().await;
     }
+
+    // A row tagmark cannot store (here a tag-link of a link that does not exist) is refused
+    // with nothing written, or left out and listed with --skip-invalid.
+    let dangling = uuid4();
+    let (tag_id, _) = &seed.tags[&seed.bob][0];
+    seed.execute(
+        "INSERT INTO taglink VALUES (?, ?, ?)",
+        &[tag_id, &dangling, &seed.bob],
+    )
+    .await;
+    let db = TestDb::sqlite().await;
+    let app = TestApp::start(test_config(&db.url)).await;
+    let (ok, _, out) = migrate(&app, &seed).await;
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("1 row(s) of the seed cannot be stored as they are; nothing was written")
+            && out.contains(&format!("link \"{dangling}\": the link is not migrated")),
+        "{out}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM accounts").await, 0);
+    let output = tagmark_cli(
+        &app,
+        &["migrate-seed", "--from", &seed.url, "--skip-invalid"],
+        "",
+    )
+    .await;
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{out}");
+    assert!(out.contains("left out 1 row(s)"), "{out}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM links").await,
+        (ANN_LINKS + BOB_LINKS) as i64
+    );
+    app.stop().await;
     seed.drop_db().await;
 }
