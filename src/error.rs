@@ -78,16 +78,33 @@ pub enum DbError {
 
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
-        match err {
-            DbError::Sqlx(
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
-            ) => {
-                tracing::warn!(error = %err, "database unavailable");
-                ApiError::Unavailable
-            }
-            other => ApiError::Database(other),
+        if is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return ApiError::Unavailable;
         }
+        ApiError::Database(err)
     }
+}
+
+/// The database cannot answer right now, but may soon: no connection, or a server that is
+/// shutting down, starting or (a Galera node) not part of the cluster yet.
+fn is_unavailable(err: &DbError) -> bool {
+    let db = match err {
+        DbError::Sqlx(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
+            return true
+        }
+        DbError::Sqlx(sqlx::Error::Database(db)) => db,
+        _ => return false,
+    };
+    if let Some(mysql) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        // 1047: "WSREP has not yet prepared node for application use"; 1053: server shutdown
+        // in progress; 1927: connection killed.
+        return matches!(mysql.number(), 1047 | 1053 | 1927);
+    }
+    // PostgreSQL 57P01-57P03: shut down, crashed, starting up; class 08: connection lost.
+    db.code().is_some_and(|code| {
+        matches!(code.as_ref(), "57P01" | "57P02" | "57P03") || code.starts_with("08")
+    })
 }
 
 impl From<sqlx::Error> for ApiError {

@@ -56,8 +56,9 @@ impl Engine {
 }
 
 /// Bring the schema up to date. Several servers may start at once on a fresh database, so
-/// the migration runs under a database-wide lock (MySQL `GET_LOCK`, PostgreSQL advisory lock);
-/// SQLite has none, so there a migration that lost the race is simply tried again.
+/// the migration runs under a database-wide lock (MySQL `GET_LOCK`, PostgreSQL advisory lock,
+/// on a Galera cluster a lock row: see [`galera_lock`]); SQLite has none, so there a migration
+/// that lost the race is simply tried again.
 async fn migrate(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
     let mut migrator = match engine {
         Engine::Sqlite => sqlx::migrate!("migrations/sqlite"),
@@ -82,14 +83,20 @@ async fn migrate(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
             .acquire()
             .await
             .context("cannot connect to the database")?;
-        if !lock.is_empty() {
+        let galera = engine == Engine::MySql && is_galera(&mut conn).await?;
+        let owner = new_id();
+        if galera {
+            galera_lock(&mut conn, &owner).await?;
+        } else if !lock.is_empty() {
             sqlx::query(lock)
                 .execute(&mut *conn)
                 .await
                 .context("cannot take the migration lock")?;
         }
         let result = migrator.run(&mut *conn).await;
-        if !unlock.is_empty() {
+        if galera {
+            galera_unlock(&mut conn, &owner).await;
+        } else if !unlock.is_empty() {
             let _ = sqlx::query(unlock).execute(&mut *conn).await;
         }
         match result {
@@ -101,6 +108,74 @@ async fn migrate(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
             }
             Err(err) => return Err(err).context("cannot migrate the database"),
         }
+    }
+}
+
+/// True when the MySQL-protocol server is a Galera cluster node (MariaDB with `wsrep_on`).
+async fn is_galera(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
+    let row: Option<(String, String)> = sqlx::query_as("SHOW VARIABLES LIKE 'wsrep_on'")
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some_and(|(_, on)| on.eq_ignore_ascii_case("ON")))
+}
+
+/// How long a Galera migration lock holds when its holder dies without releasing it.
+const GALERA_LOCK_LEASE: Duration = Duration::from_secs(120);
+
+/// Galera replicates neither `GET_LOCK` nor row locks (a row lock is only local until commit,
+/// when certification decides), so the migration lock is a row that one node's INSERT alone
+/// can commit: a concurrent INSERT on another node fails certification (or finds the row, once
+/// replicated). A holder that died leaves a lease that runs out. Its table is kept outside the
+/// migrations because it must exist before them; every table here has a primary key.
+async fn galera_lock(conn: &mut sqlx::AnyConnection, owner: &str) -> anyhow::Result<()> {
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS tagmark_locks (name VARCHAR(64) PRIMARY KEY NOT NULL, \
+         owner VARCHAR(64) NOT NULL, expires_at BIGINT NOT NULL) ENGINE = InnoDB",
+    )
+    .await
+    .context("cannot create the migration lock table")?;
+    let lease = GALERA_LOCK_LEASE.as_micros() as i64;
+    let deadline = std::time::Instant::now() + 2 * GALERA_LOCK_LEASE;
+    loop {
+        let now = now_micros();
+        let expired =
+            sqlx::query("DELETE FROM tagmark_locks WHERE name = 'migrations' AND expires_at < ?")
+                .bind(now)
+                .execute(&mut *conn)
+                .await;
+        let taken = sqlx::query(
+            "INSERT IGNORE INTO tagmark_locks (name, owner, expires_at) VALUES ('migrations', ?, ?)",
+        )
+        .bind(owner)
+        .bind(now + lease)
+        .execute(&mut *conn)
+        .await;
+        if matches!(&taken, Ok(done) if done.rows_affected() == 1) {
+            return Ok(());
+        }
+        // Otherwise it is held by another server, or this node lost a certification race.
+        for result in [expired.map(|_| ()), taken.map(|_| ())] {
+            if let Err(err) = result.map_err(DbError::Sqlx) {
+                if !is_retryable(&err) {
+                    return Err(err).context("cannot take the migration lock");
+                }
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("the migration lock stayed taken (table tagmark_locks)");
+        }
+        let jitter = u64::from(rand::random::<u8>());
+        tokio::time::sleep(Duration::from_millis(100 + jitter)).await;
+    }
+}
+
+async fn galera_unlock(conn: &mut sqlx::AnyConnection, owner: &str) {
+    let released = sqlx::query("DELETE FROM tagmark_locks WHERE name = 'migrations' AND owner = ?")
+        .bind(owner)
+        .execute(&mut *conn)
+        .await;
+    if let Err(err) = released {
+        tracing::warn!(error = %err, "cannot release the migration lock; its lease will run out");
     }
 }
 
@@ -363,6 +438,15 @@ impl Store {
                             // (a tag created concurrently) are visible at once.
                             conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
                                 .await?;
+                            // On a Galera node, a read (and BEGIN) first waits until this node
+                            // has applied every write the cluster committed before it: a write
+                            // through one node is then read through any other (causal reads).
+                            if is_galera(conn).await? {
+                                conn.execute(
+                                    "SET SESSION wsrep_sync_wait = @@session.wsrep_sync_wait | 1",
+                                )
+                                .await?;
+                            }
                         }
                         Engine::Postgres => {}
                     }
@@ -480,9 +564,12 @@ impl Store {
                 Err(ApiError::Database(err)) if attempt < MAX_RETRIES && is_retryable(&err) => {
                     attempt += 1;
                     tracing::debug!(attempt, error = %err, "retrying a conflicting transaction");
-                    let jitter = u64::from(rand::random::<u8>() % 10);
-                    tokio::time::sleep(Duration::from_millis(u64::from(attempt) * 10 + jitter))
-                        .await;
+                    // Exponential with jitter: conflicting writers (on a Galera cluster, also
+                    // on other nodes, found out only at commit) spread apart instead of meeting
+                    // again; at most ~2 s over all attempts.
+                    let ceiling = (5u64 << attempt).min(400);
+                    let pause = 5 + rand::random::<u64>() % ceiling;
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
                 }
                 other => return other,
             }
@@ -1464,7 +1551,7 @@ impl Conn<'_> {
     }
 }
 
-const MAX_RETRIES: u32 = 5;
+const MAX_RETRIES: u32 = 10;
 
 /// Conflicts that a retry of the whole transaction resolves: SQLSTATE 40001 (serialization
 /// failure; MySQL reports its deadlock 1213 so too), 40P01 (PostgreSQL deadlock), MySQL 1205
