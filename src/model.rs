@@ -127,7 +127,8 @@ pub struct Tag {
     pub created_at: Micros,
 }
 
-/// A tag with the number of links carrying it (`GET /tag/?with_counts=true`).
+/// A tag in a list of tags (`GET /tag/`); with the number of links carrying it when asked for
+/// (`with_counts=true`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TagWithCount {
     pub tag_id: String,
@@ -137,7 +138,8 @@ pub struct TagWithCount {
     #[serde(serialize_with = "serialize_micros")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Micros,
-    /// How many links carry this tag.
+    /// How many links carry this tag; only with `with_counts=true`.
+    #[schema(required = false)]
     pub link_count: i64,
 }
 

@@ -19,7 +19,7 @@ use crate::model::{Account, Deleted, Link, Tag, TagLink, TagWithCount};
         token::post_token, crate::api::health,
         transfer::post_import, transfer::get_export,
     ),
-    components(schemas(Link, Tag, TagLink, Account, Deleted, TokenResponse, extract::ErrorDetail,
+    components(schemas(Link, Tag, TagLink, Account, Deleted, TokenResponse, extract::ErrorDetail, extract::ValidationError,
         links::PostLink, links::PatchLink, links::LinkSort, tags::PostTag, tags::PatchTag, tags::TagList, TagWithCount, taglinks::PostTagLink, accounts::PostAccount, accounts::PatchAccount, token::LoginForm,
         transfer::ImportUpload, crate::transfer::ImportReport, crate::transfer::InvalidBookmark, crate::transfer::ExportedLink)),
     tags(

@@ -246,10 +246,47 @@ pub fn both<A, B>(a: Result<A, FieldError>, b: Result<B, FieldError>) -> Result<
     }
 }
 
-/// `{"detail": ...}` as the documented error shape.
+/// An error answer: `{"detail": ...}`.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// A message, or for request validation errors a list of `{loc, msg, type}`.
-    #[schema(value_type = Object)]
+    /// A message, or for request validation errors FastAPI's list of `{loc, msg, type}`.
+    #[schema(schema_with = detail_schema)]
     pub detail: Value,
+}
+
+/// `detail`: a string or a list of [`ValidationError`]s. The two never both match one value, so
+/// it is a `oneOf` a generator can decode.
+fn detail_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, Ref, Type};
+    OneOfBuilder::new()
+        .item(utoipa::openapi::ObjectBuilder::new().schema_type(Type::String))
+        .item(ArrayBuilder::new().items(Ref::from_schema_name("ValidationError")))
+        .build()
+        .into()
+}
+
+/// One entry of a 422's `detail` list, as FastAPI names and shapes it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ValidationError {
+    /// Where the error is: `body`, `query` or `path`, then field names and list indices.
+    #[schema(schema_with = loc_schema)]
+    loc: Vec<Value>,
+    /// What is wrong, for people.
+    msg: String,
+    /// What is wrong, for programs (pydantic's error type, e.g. `missing`).
+    r#type: String,
+}
+
+fn loc_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, Type};
+    use utoipa::openapi::ObjectBuilder;
+    ArrayBuilder::new()
+        .items(
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::String))
+                .item(ObjectBuilder::new().schema_type(Type::Integer)),
+        )
+        .build()
+        .into()
 }

@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
 use crate::api::Json;
@@ -64,11 +64,34 @@ pub async fn get_tag(
 }
 
 /// A list of tags, with their link counts when asked for.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum TagList {
     Tags(Vec<Tag>),
     WithCounts(Vec<TagWithCount>),
+}
+
+/// Documented as one array of [`TagWithCount`], whose `link_count` is present only with
+/// `with_counts=true`: a `oneOf` of the two arrays would match `[]` twice.
+impl utoipa::PartialSchema for TagList {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, Ref};
+        ArrayBuilder::new()
+            .items(Ref::from_schema_name(TagWithCount::name()))
+            .description(Some("The tags; each with `link_count` when `with_counts=true`"))
+            .into()
+    }
+}
+
+impl ToSchema for TagList {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((TagWithCount::name().into(), TagWithCount::schema()));
+    }
 }
 
 /// List tags, oldest first; with `with_counts=true` each with its number of links.

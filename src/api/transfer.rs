@@ -58,6 +58,7 @@ pub struct ImportUpload {
         (String = "text/html"),
         (ImportUpload = "multipart/form-data"))),
     responses((status = 200, body = ImportReport),
+        (status = 400, description = "A multipart body that cannot be read", body = ErrorDetail),
         (status = 404, description = "(admin) account not found", body = ErrorDetail),
         (status = 413, description = "The file is larger than 32 MiB", body = ErrorDetail),
         (status = 415, description = "Neither text/html nor multipart/form-data", body = ErrorDetail),
