@@ -16,18 +16,20 @@ use crate::validate;
 #[derive(Deserialize, ToSchema)]
 pub struct PostAccount {
     /// Email address; unique regardless of case.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// At least 8 characters.
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 8)]
     pub password: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct PatchAccount {
     /// A new email address; unique regardless of case.
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     /// A new password, at least 8 characters; every earlier token of the account stops working.
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 8)]
     pub password: Option<String>,
 }
 

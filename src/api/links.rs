@@ -22,18 +22,23 @@ const MAX_TAGS_PER_LINK: usize = 100;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PostLink {
     /// The URL: absolute, at most 2048 bytes.
+    #[schema(format = "uri", max_length = 2048)]
     pub link: String,
     /// Name of the tag to attach; created if the account does not have it yet.
+    #[schema(min_length = 1, max_length = 255)]
     pub tag: Option<String>,
     /// Id of an existing tag of the same account to attach.
     pub tag_id: Option<String>,
     /// The account; required for the admin scope, omitted (or your own) for the account scope.
     pub account_id: Option<String>,
     /// A title, at most 1024 characters (trimmed).
+    #[schema(max_length = 1024)]
     pub title: Option<String>,
     /// A description, at most 4000 characters.
+    #[schema(max_length = 4000)]
     pub description: Option<String>,
     /// Private notes, at most 8000 characters.
+    #[schema(max_length = 8000)]
     pub notes: Option<String>,
     /// Mark the link to read later (default false).
     pub unread: Option<bool>,
@@ -89,21 +94,23 @@ pub enum LinkSort {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PatchLink {
     /// The new URL: absolute, at most 2048 bytes.
+    #[schema(format = "uri", max_length = 2048)]
     pub link: Option<String>,
     /// A title, at most 1024 characters (trimmed); `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 1024)]
     pub title: Option<Option<String>>,
     /// A description, at most 4000 characters; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 4000)]
     pub description: Option<Option<String>>,
     /// Private notes, at most 8000 characters; `null` clears them.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 8000)]
     pub notes: Option<Option<String>>,
     /// The link's complete new set of tags, by name (at most 100); tags the account does not
     /// have yet are created, and tags left out are detached from the link (not deleted).
+    #[schema(max_items = 100)]
     pub tags: Option<Vec<String>>,
     /// Mark or unmark the link to read later.
     pub unread: Option<bool>,

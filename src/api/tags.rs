@@ -15,6 +15,7 @@ use crate::validate;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PostTag {
     /// The tag's name, 1–255 characters; unique per account regardless of case.
+    #[schema(min_length = 1, max_length = 255)]
     pub tag: String,
     /// The account; required for the admin scope, omitted (or your own) for the account scope.
     pub account_id: Option<String>,
@@ -25,6 +26,7 @@ pub struct PostTag {
 pub struct PatchTag {
     /// The new name, 1–255 characters. If another tag of the account already has it
     /// (regardless of case), the two tags merge into that one.
+    #[schema(min_length = 1, max_length = 255)]
     pub tag: String,
 }
 
@@ -78,7 +80,9 @@ impl utoipa::PartialSchema for TagList {
         use utoipa::openapi::schema::{ArrayBuilder, Ref};
         ArrayBuilder::new()
             .items(Ref::from_schema_name(TagWithCount::name()))
-            .description(Some("The tags; each with `link_count` when `with_counts=true`"))
+            .description(Some(
+                "The tags; each with `link_count` when `with_counts=true`",
+            ))
             .into()
     }
 }
