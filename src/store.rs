@@ -9,6 +9,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
 mod conn;
+pub mod dedupe;
 pub mod seed;
 mod sqlite;
 pub mod transfer;
@@ -18,6 +19,7 @@ use crate::model::{
     new_id, now_micros, Account, Credentials, Link, LinkDetails, LinkFlags, Micros, Page, Tag,
     TagLink, TagWithCount,
 };
+use crate::urlkey::url_key;
 use conn::{finish, Conn, FromRow, Op};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,8 +185,10 @@ async fn galera_unlock(conn: &mut sqlx::AnyConnection, owner: &str) {
 /// computed here rather than in SQL so that every engine derives them the same way.
 async fn fill_link_keys(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
     let update = match engine {
-        Engine::Postgres => "UPDATE links SET link_hash = $1, search_text = $2 WHERE link_id = $3",
-        _ => "UPDATE links SET link_hash = ?, search_text = ? WHERE link_id = ?",
+        Engine::Postgres => {
+            "UPDATE links SET link_hash = $1, search_text = $2, url_key = $3 WHERE link_id = $4"
+        }
+        _ => "UPDATE links SET link_hash = ?, search_text = ?, url_key = ? WHERE link_id = ?",
     };
     loop {
         type Row = (
@@ -196,7 +200,7 @@ async fn fill_link_keys(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
         );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT link_id, link, title, description, notes FROM links \
-             WHERE link_hash IS NULL OR search_text IS NULL LIMIT 1000",
+             WHERE link_hash IS NULL OR search_text IS NULL OR url_key IS NULL LIMIT 1000",
         )
         .fetch_all(pool)
         .await
@@ -214,6 +218,7 @@ async fn fill_link_keys(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
             sqlx::query(update)
                 .bind(link_hash(&link))
                 .bind(search_text(&link, &details))
+                .bind(url_key(&link))
                 .bind(link_id)
                 .execute(&mut *tx)
                 .await
@@ -1411,7 +1416,7 @@ impl Conn<'_> {
         };
         let mut update = Sql::new(
             "UPDATE links SET link = ?, title = ?, description = ?, notes = ?, updated_at = ?, \
-             link_hash = ?, search_text = ?, unread = ?, favorite = ? \
+             link_hash = ?, search_text = ?, unread = ?, favorite = ?, url_key = ? \
              WHERE link_id = ? AND account_id = ?",
         );
         update
@@ -1424,6 +1429,7 @@ impl Conn<'_> {
             .text(search_text(&link.link, &details))
             .int(link.unread.into())
             .int(link.favorite.into())
+            .text(url_key(&link.link))
             .text(&link.link_id)
             .text(&link.account_id);
         self.execute(update).await?;
@@ -1507,8 +1513,8 @@ impl Conn<'_> {
         };
         let mut insert = Sql::new(
             "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
-             description, notes, link_hash, search_text, unread, favorite) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             description, notes, link_hash, search_text, unread, favorite, url_key) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
         insert
             .text(&link.link_id)
@@ -1522,7 +1528,8 @@ impl Conn<'_> {
             .text(link_hash(url))
             .text(search_text(url, details))
             .int(flags.unread.into())
-            .int(flags.favorite.into());
+            .int(flags.favorite.into())
+            .text(url_key(url));
         self.insert(insert).await?;
         Ok(link)
     }

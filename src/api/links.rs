@@ -1,7 +1,8 @@
 //! `/link/`: a caller's links.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -12,6 +13,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::{Link, LinkFlags};
+use crate::store::dedupe::Created;
 use crate::store::{LinkChanges, LinkFilter, TagRef};
 use crate::validate;
 
@@ -76,6 +78,31 @@ pub struct LinkQuery {
     /// Rows to return, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PostLinkQuery {
+    /// What to do when the account already has a link with this URL (compared normalised, as
+    /// `GET /link/check/` does): `allow` (the default) stores another, `reject` answers 409
+    /// with the existing `link_id`, `return` answers 200 with the existing link. With `reject`
+    /// or `return` nothing is stored when there is one.
+    #[param(value_type = Option<OnDuplicate>)]
+    pub on_duplicate: Option<String>,
+}
+
+/// What `POST /link/` does with a URL the account already has.
+#[derive(Debug, ToSchema)]
+pub enum OnDuplicate {
+    /// Store another link (the default).
+    #[schema(rename = "allow")]
+    Allow,
+    /// Answer 409 with the existing link's id.
+    #[schema(rename = "reject")]
+    Reject,
+    /// Answer 200 with the existing link.
+    #[schema(rename = "return")]
+    Return,
 }
 
 /// Order of a list of links.
@@ -227,17 +254,32 @@ pub async fn list_links(
     Ok((headers, Json(links)))
 }
 
-/// Create a link and attach a tag to it, in one transaction.
-#[utoipa::path(post, path = "/link/", tag = "links", request_body = PostLink,
-    responses((status = 200, body = Link),
+/// Create a link and attach a tag to it, in one transaction; with `on_duplicate=reject` or
+/// `return`, only when the account has no link with this URL yet.
+#[utoipa::path(post, path = "/link/", tag = "links", request_body = PostLink, params(PostLinkQuery),
+    responses((status = 200, description = "The new link (or with `on_duplicate=return`, the existing one)", body = Link),
+        (status = 409, description = "`on_duplicate=reject` and the account has this URL: `{\"detail\": ..., \"link_id\": <existing>}`", body = ErrorDetail),
         (status = 404, description = "Tag not found, or (admin) account not found", body = ErrorDetail),
         (status = 422, description = "Invalid input or account_id/tag rules", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn post_link(
     State(state): State<AppState>,
     Caller(caller): Caller,
+    QueryParams(options): QueryParams<PostLinkQuery>,
     JsonBody(body): JsonBody<PostLink>,
-) -> ApiResult<Json<Link>> {
+) -> ApiResult<Response> {
+    let on_duplicate = match options.on_duplicate.as_deref() {
+        None | Some("allow") => OnDuplicate::Allow,
+        Some("reject") => OnDuplicate::Reject,
+        Some("return") => OnDuplicate::Return,
+        Some(_) => {
+            return Err(ApiError::Validation(vec![query_error(
+                "on_duplicate",
+                "Input should be 'allow', 'reject' or 'return'",
+                "literal_error",
+            )]))
+        }
+    };
     let url = validate::link(&body.link);
     let tag = body
         .tag
@@ -276,11 +318,32 @@ pub async fn post_link(
         (Some(name), None) => TagRef::Name(name),
         (None, Some(id)) => TagRef::Id(id),
     };
-    let link = state
+    if let OnDuplicate::Allow = on_duplicate {
+        let link = state
+            .store
+            .create_link(&account_id, &url, tag_ref, &details, flags)
+            .await?;
+        return Ok(Json(link).into_response());
+    }
+    let created = state
         .store
-        .create_link(&account_id, &url, tag_ref, &details, flags)
+        .create_link_unless_duplicate(&account_id, &url, tag_ref, &details, flags)
         .await?;
-    Ok(Json(link))
+    Ok(match (created, on_duplicate) {
+        (
+            Created::New(link) | Created::Existing(link),
+            OnDuplicate::Allow | OnDuplicate::Return,
+        )
+        | (Created::New(link), OnDuplicate::Reject) => Json(link).into_response(),
+        (Created::Existing(link), OnDuplicate::Reject) => (
+            StatusCode::CONFLICT,
+            Json(json!({
+                "detail": format!("Link with URL {} exists as {}", link.link, link.link_id),
+                "link_id": link.link_id,
+            })),
+        )
+            .into_response(),
+    })
 }
 
 /// Change a link: URL, title, description, notes, and its whole set of tags; one transaction.

@@ -2,6 +2,7 @@
 //! (health, OpenAPI, Swagger UI).
 
 pub mod accounts;
+pub mod duplicates;
 pub mod extract;
 pub mod links;
 pub mod taglinks;
@@ -26,6 +27,7 @@ use crate::error::ApiError;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/link", get(links::list_links).post(links::post_link))
+        .route("/link/check", get(duplicates::check_link))
         .route(
             "/link/{link_id}",
             get(links::get_link)

@@ -108,13 +108,13 @@ impl Conn<'_> {
         for chunk in fresh.chunks(ROWS_PER_INSERT) {
             let mut insert = Sql::new(
                 "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
-                 description, notes, link_hash, search_text, unread, favorite) VALUES ",
+                 description, notes, link_hash, search_text, unread, favorite, url_key) VALUES ",
             );
             for (i, (link, hash)) in chunk.iter().enumerate() {
                 let link_id = new_id();
                 insert
                     .push(if i == 0 { "" } else { ", " })
-                    .push("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    .push("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                     .text(&link_id)
                     .text(&link.url)
                     .text(account_id)
@@ -126,7 +126,8 @@ impl Conn<'_> {
                     .text(hash)
                     .text(search_text(&link.url, &link.details))
                     .int(link.flags.unread.into())
-                    .int(link.flags.favorite.into());
+                    .int(link.flags.favorite.into())
+                    .text(crate::urlkey::url_key(&link.url));
                 for tag in &link.tags {
                     let tag_id = tag_ids.get(&tag_key(tag)).ok_or_else(|| {
                         ApiError::Internal(anyhow::anyhow!("tag {tag:?} missing after insert"))
