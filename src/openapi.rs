@@ -4,7 +4,7 @@ use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::OpenApi;
 
-use crate::api::{accounts, duplicates, extract, links, taglinks, tags, token, transfer};
+use crate::api::{accounts, bulk, duplicates, extract, links, taglinks, tags, token, transfer};
 use crate::auth::TokenResponse;
 use crate::model::{Account, Deleted, Link, Tag, TagLink, TagWithCount};
 
@@ -13,7 +13,7 @@ use crate::model::{Account, Deleted, Link, Tag, TagLink, TagWithCount};
     info(title = "tagmark", description = "A multi-account bookmark service: links organised with tags."),
     paths(
         links::get_link, links::list_links, links::post_link, links::patch_link, links::delete_link,
-        duplicates::check_link,
+        duplicates::check_link, bulk::bulk_edit,
         tags::get_tag, tags::list_tags, tags::post_tag, tags::patch_tag, tags::delete_tag,
         taglinks::list_taglinks, taglinks::post_taglink, taglinks::delete_taglinks,
         accounts::post_account, accounts::list_accounts, accounts::get_account, accounts::delete_account, accounts::patch_account,
@@ -22,7 +22,7 @@ use crate::model::{Account, Deleted, Link, Tag, TagLink, TagWithCount};
     ),
     components(schemas(Link, Tag, TagLink, Account, Deleted, TokenResponse, extract::ErrorDetail, extract::ValidationError,
         links::PostLink, links::PatchLink, links::LinkSort, tags::PostTag, tags::PatchTag, tags::TagList, TagWithCount, taglinks::PostTagLink, accounts::PostAccount, accounts::PatchAccount, token::LoginForm,
-        links::OnDuplicate, duplicates::CheckAnswer,
+        links::OnDuplicate, duplicates::CheckAnswer, bulk::BulkEdit, bulk::BulkFlags, crate::store::bulk::BulkResult,
         transfer::ImportUpload, crate::transfer::ImportReport, crate::transfer::InvalidBookmark, crate::transfer::ExportedLink)),
     tags(
         (name = "links", description = "Bookmarked URLs"),

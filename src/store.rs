@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
+pub mod bulk;
 mod conn;
 pub mod dedupe;
 pub mod seed;

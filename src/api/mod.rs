@@ -2,6 +2,7 @@
 //! (health, OpenAPI, Swagger UI).
 
 pub mod accounts;
+pub mod bulk;
 pub mod duplicates;
 pub mod extract;
 pub mod links;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/link", get(links::list_links).post(links::post_link))
         .route("/link/check", get(duplicates::check_link))
+        .route("/link/bulk", axum::routing::post(bulk::bulk_edit))
         .route(
             "/link/{link_id}",
             get(links::get_link)
