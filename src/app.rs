@@ -250,7 +250,8 @@ pub fn build_service(
         + 'static,
 > {
     let metrics = state.metrics.clone();
-    wrap_router(config, metrics, crate::api::router(state))
+    let router = crate::api::router(state.clone()).merge(crate::ui::router(config, state));
+    wrap_router(config, metrics, router)
 }
 
 /// The layers around a router: metrics, timeouts, JSON errors, body limit, logs, panics,

@@ -9,6 +9,7 @@ use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::Method;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +105,75 @@ async fn authenticate(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .ok_or_else(unauthorized)?;
+    let principal = if token.starts_with(PERSONAL_TOKEN_PREFIX) {
+        personal_token(parts, state, token, scopes).await?
+    } else {
+        jwt_principal(state, token, scopes).await?
+    };
+    let scope = match principal {
+        Principal::Admin { .. } => SCOPE_ADMIN,
+        Principal::Account { .. } => SCOPE_ACCOUNT,
+    };
+    if !allowed.contains(&scope) {
+        return Err(ApiError::Forbidden { scopes });
+    }
+    Ok(principal)
+}
+
+/// The principal of a personal API token: its account, for reads only when it is read-only
+/// (anything else is 403).
+async fn personal_token(
+    parts: &Parts,
+    state: &AppState,
+    token: &str,
+    scopes: &'static str,
+) -> ApiResult<Principal> {
+    let found = state
+        .store
+        .use_api_token(&hash_personal_token(token))
+        .await?
+        .ok_or(ApiError::Unauthorized { scopes })?;
+    if found.token.read_only && !matches!(parts.method, Method::GET | Method::HEAD) {
+        return Err(ApiError::Forbidden {
+            scopes: SCOPE_ACCOUNT,
+        });
+    }
+    Ok(Principal::Account {
+        account_id: found.token.account_id,
+        email: found.email,
+    })
+}
+
+/// Personal API tokens start with this, so that they are told from JWTs (and found by secret
+/// scanners).
+pub const PERSONAL_TOKEN_PREFIX: &str = "tm_";
+
+/// A new personal API token and the hash to store: 256 random bits after the prefix.
+pub fn new_personal_token() -> (String, String) {
+    use base64::Engine as _;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = format!(
+        "{PERSONAL_TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    let hash = hash_personal_token(&token);
+    (token, hash)
+}
+
+/// The hex SHA-256 of a personal token: all the database keeps of it.
+pub fn hash_personal_token(token: &str) -> String {
+    crate::store::link_hash(token)
+}
+
+/// The principal of a JWT whose stamp is still its principal's.
+async fn jwt_principal(
+    state: &AppState,
+    token: &str,
+    scopes: &'static str,
+) -> ApiResult<Principal> {
+    let unauthorized = || ApiError::Unauthorized { scopes };
     let claims = state.tokens.verify(token).ok_or_else(unauthorized)?;
     let claims = &*claims;
     let principal = match claims.scopes.as_slice() {
@@ -138,13 +208,6 @@ async fn authenticate(
         }
         _ => return Err(unauthorized()),
     };
-    let scope = match principal {
-        Principal::Admin { .. } => SCOPE_ADMIN,
-        Principal::Account { .. } => SCOPE_ACCOUNT,
-    };
-    if !allowed.contains(&scope) {
-        return Err(ApiError::Forbidden { scopes });
-    }
     Ok(principal)
 }
 
@@ -496,6 +559,34 @@ pub async fn login(
     scope: &'static str,
 ) -> ApiResult<TokenResponse> {
     let admin = scope == SCOPE_ADMIN;
+    let creds = check_credentials(state, username, password, admin).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let exp = now.unix_timestamp() + state.tokens.lifetime_seconds;
+    let claims = Claims {
+        sub: creds.name,
+        scopes: vec![scope.to_owned()],
+        account_id: (!admin).then_some(creds.id),
+        iat: now.unix_timestamp(),
+        exp,
+        stamp: creds.security_stamp,
+    };
+    let access_token = state.tokens.issue(&claims)?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "bearer".into(),
+        expires: crate::model::format_micros(exp * 1_000_000),
+        expires_in: state.tokens.lifetime_seconds,
+    })
+}
+
+/// Check a login's username (admin) or email (account) and password; the principal's
+/// credentials when they are right. A hash of an older scheme is replaced on the way.
+pub async fn check_credentials(
+    state: &AppState,
+    username: &str,
+    password: String,
+    admin: bool,
+) -> ApiResult<Credentials> {
     let found: Option<Credentials> = if admin {
         state.store.user_credentials(username).await?
     } else {
@@ -514,23 +605,7 @@ pub async fn login(
         }
         _ => return Err(ApiError::LoginFailed),
     };
-    let now = time::OffsetDateTime::now_utc();
-    let exp = now.unix_timestamp() + state.tokens.lifetime_seconds;
-    let claims = Claims {
-        sub: creds.name,
-        scopes: vec![scope.to_owned()],
-        account_id: (!admin).then_some(creds.id),
-        iat: now.unix_timestamp(),
-        exp,
-        stamp: creds.security_stamp,
-    };
-    let access_token = state.tokens.issue(&claims)?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: "bearer".into(),
-        expires: crate::model::format_micros(exp * 1_000_000),
-        expires_in: state.tokens.lifetime_seconds,
-    })
+    Ok(creds)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod seed;
 pub mod store;
 pub mod throttle;
 pub mod transfer;
+pub mod ui;
 pub mod urlkey;
 pub mod validate;
 

@@ -4,7 +4,9 @@ use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::OpenApi;
 
-use crate::api::{accounts, bulk, duplicates, extract, links, taglinks, tags, token, transfer};
+use crate::api::{
+    accounts, bulk, duplicates, extract, links, taglinks, tags, token, tokens, transfer,
+};
 use crate::auth::TokenResponse;
 use crate::model::{Account, Deleted, Link, Tag, TagLink, TagWithCount};
 
@@ -17,13 +19,14 @@ use crate::model::{Account, Deleted, Link, Tag, TagLink, TagWithCount};
         tags::get_tag, tags::list_tags, tags::post_tag, tags::patch_tag, tags::delete_tag,
         taglinks::list_taglinks, taglinks::post_taglink, taglinks::delete_taglinks,
         accounts::post_account, accounts::list_accounts, accounts::get_account, accounts::delete_account, accounts::patch_account,
+        tokens::post_token, tokens::list_tokens, tokens::delete_token,
         token::post_token, crate::api::health,
         transfer::post_import, transfer::get_export,
     ),
     components(schemas(Link, Tag, TagLink, Account, Deleted, TokenResponse, extract::ErrorDetail, extract::ValidationError,
         links::PostLink, links::PatchLink, links::LinkSort, tags::PostTag, tags::PatchTag, tags::TagList, TagWithCount, taglinks::PostTagLink, accounts::PostAccount, accounts::PatchAccount, token::LoginForm,
         links::OnDuplicate, duplicates::CheckAnswer, bulk::BulkEdit, bulk::BulkFlags, crate::store::bulk::BulkResult,
-        transfer::ImportUpload, crate::transfer::ImportReport, crate::transfer::InvalidBookmark, crate::transfer::ExportedLink)),
+        transfer::ImportUpload, tokens::PostToken, tokens::NewToken, crate::store::tokens::ApiToken, crate::transfer::ImportReport, crate::transfer::InvalidBookmark, crate::transfer::ExportedLink)),
     tags(
         (name = "links", description = "Bookmarked URLs"),
         (name = "tags", description = "Tags, unique per account regardless of case"),

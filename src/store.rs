@@ -12,7 +12,10 @@ pub mod bulk;
 mod conn;
 pub mod dedupe;
 pub mod seed;
+pub mod pages;
+pub mod sessions;
 mod sqlite;
+pub mod tokens;
 pub mod transfer;
 
 use crate::error::{is_unique_violation, ApiError, ApiResult, DbError};

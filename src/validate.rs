@@ -8,6 +8,7 @@ use crate::error::FieldError;
 pub const MAX_URL_BYTES: usize = 2048;
 pub const MAX_TAG_CHARS: usize = 255;
 pub const MAX_EMAIL_BYTES: usize = 254;
+pub const MAX_TOKEN_NAME_CHARS: usize = 100;
 /// Limits of a link's descriptive fields, in characters. MySQL sets them (a row must fit in
 /// 65,535 bytes at 4 bytes a character); every engine applies the same ones.
 pub const MAX_TITLE_CHARS: usize = 1024;
@@ -123,6 +124,34 @@ pub fn link_details(
     } else {
         Err(errors)
     }
+}
+
+/// A personal API token's name: 1–100 characters after trimming, no NUL.
+pub fn token_name(raw: &str) -> Result<String, FieldError> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 {
+        return Err(body_error(
+            "name",
+            "String should have at least 1 character",
+            "string_too_short",
+        ));
+    }
+    if name.contains('\0') {
+        return Err(body_error(
+            "name",
+            "String should not contain NUL characters",
+            "string_pattern_mismatch",
+        ));
+    }
+    if chars > MAX_TOKEN_NAME_CHARS {
+        return Err(body_error(
+            "name",
+            format!("String should have at most {MAX_TOKEN_NAME_CHARS} characters"),
+            "string_too_long",
+        ));
+    }
+    Ok(name.to_owned())
 }
 
 /// A plausible email address: one `@`, something before it, a dotted domain after it, no

@@ -9,6 +9,7 @@ pub mod links;
 pub mod taglinks;
 pub mod tags;
 pub mod token;
+pub mod tokens;
 pub mod transfer;
 
 use std::sync::Arc;
@@ -58,6 +59,14 @@ pub fn router(state: AppState) -> Router {
             get(accounts::get_account)
                 .delete(accounts::delete_account)
                 .patch(accounts::patch_account),
+        )
+        .route(
+            "/account/{account_id}/token",
+            get(tokens::list_tokens).post(tokens::post_token),
+        )
+        .route(
+            "/account/{account_id}/token/{token_id}",
+            axum::routing::delete(tokens::delete_token),
         )
         .route(
             "/import",
@@ -134,14 +143,15 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 }
 
 /// Every error answer is JSON: responses that some layer produced without a JSON body (a
-/// timeout, an extractor's plain-text rejection) get `{"detail": <reason>}`.
+/// timeout, an extractor's plain-text rejection) get `{"detail": <reason>}`. The web app's
+/// HTML error pages are left as they are.
 pub fn ensure_json_errors(response: Response) -> Response {
     let status = response.status();
     let is_json = response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
