@@ -404,6 +404,12 @@ async fn settings_flows(app: &TestApp, b: &Browser) {
         b.find_all_text("ul.links li .link-title").await,
         vec!["API docs"]
     );
+    // The README's picture: the bookmarks page with a few links, at a modest size.
+    b.client.set_window_size(900, 640).await.expect("resize");
+    b.goto("/ui/").await;
+    b.find("ul.links").await;
+    b.screenshot("bookmarks-full").await;
+    b.client.set_window_size(1100, 900).await.expect("resize");
     b.console().await; // the Swagger UI page is not ours to judge
 }
 
