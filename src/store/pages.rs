@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::conn::{FromRow, Row};
 use super::{Sql, Store, ACCOUNT_COLUMNS};
 use crate::error::{ApiResult, DbError};
-use crate::model::{now_micros, Account, Link, LinkDetails};
+use crate::model::{now_micros, Account, Link, LinkDetails, LinkFlags};
 
 /// An account with how many links it has (the admin's accounts page).
 #[derive(Debug, Clone)]
@@ -85,7 +85,7 @@ impl Store {
                 let (account_id, url, details, tags) = &*args;
                 c.require_account(account_id).await?;
                 let link = c
-                    .insert_link(account_id, url, details, now_micros())
+                    .insert_link(account_id, url, details, LinkFlags::default(), now_micros())
                     .await?;
                 for name in tags {
                     let tag = c.tag_by_name_or_create(account_id, name).await?;

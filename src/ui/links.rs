@@ -544,6 +544,7 @@ pub async fn update_link(
             description: Some(c.details.description),
             notes: Some(c.details.notes),
             tags: Some(c.tags),
+            ..LinkChanges::default()
         };
         state
             .store
