@@ -1565,8 +1565,9 @@ impl Conn<'_> {
 const MAX_RETRIES: u32 = 10;
 
 /// Conflicts that a retry of the whole transaction resolves: SQLSTATE 40001 (serialization
-/// failure; MySQL reports its deadlock 1213 so too), 40P01 (PostgreSQL deadlock), MySQL 1205
-/// (lock wait timeout), SQLite BUSY and its extended codes.
+/// failure; MySQL reports its deadlock 1213 so too, and Galera a write set that failed
+/// certification at commit), 40P01 (PostgreSQL deadlock), MySQL 1205 (lock wait timeout),
+/// foreign key violations (23503, MySQL 1451/1452), SQLite BUSY and its extended codes.
 fn is_retryable(err: &DbError) -> bool {
     let db = match err {
         DbError::Sqlx(sqlx::Error::Database(db)) => db,
@@ -1585,10 +1586,15 @@ fn is_retryable(err: &DbError) -> bool {
             .and_then(|c| c.parse::<u32>().ok())
             .is_some_and(|c| c & 0xff == 5);
     }
+    // A foreign key violation means a concurrent transaction removed or added a row ours
+    // refers to after we read (a tag merge copying a link's tag-links while the link is being
+    // deleted): every operation checks what it refers to first, so the retry reads again and
+    // answers as if they had run one after the other.
     if let Some(mysql) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
-        return matches!(mysql.number(), 1213 | 1205) || mysql.code() == Some("40001");
+        return matches!(mysql.number(), 1213 | 1205 | 1451 | 1452)
+            || mysql.code() == Some("40001");
     }
-    matches!(db.code().as_deref(), Some("40001" | "40P01"))
+    matches!(db.code().as_deref(), Some("40001" | "40P01" | "23503"))
 }
 
 /// What a list of links is narrowed to; every condition given must hold.

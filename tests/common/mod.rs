@@ -5,7 +5,9 @@
 //! (each run in a fresh database created on that server and dropped afterwards).
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod features;
+pub mod galera;
 pub mod tools;
 
 use std::future::Future;
@@ -92,7 +94,16 @@ fn split_server_url(url: &str) -> (String, String) {
 }
 
 /// The database URLs every scenario runs against, by engine name.
+///
+/// With `TAGMARK_TEST_GALERA_URL` (node 1 of `scripts/galera.sh`'s cluster) set, only the
+/// Galera engine: each scenario's server then takes writes on node 1 and reads on node 3
+/// ([`galera::split_app`]).
 pub fn engines() -> Vec<(&'static str, Option<String>)> {
+    if let Ok(url) = std::env::var("TAGMARK_TEST_GALERA_URL") {
+        if !url.is_empty() {
+            return vec![("galera", Some(url))];
+        }
+    }
     let mut engines = vec![("sqlite", None)];
     if let Ok(url) = std::env::var("TAGMARK_TEST_MYSQL_URL") {
         if !url.is_empty() {
@@ -132,10 +143,20 @@ where
 {
     for (engine, server) in engines() {
         eprintln!("--- engine: {engine}");
+        let galera = engine == "galera";
+        let _cluster = if galera {
+            Some(galera::cluster(false).await)
+        } else {
+            None
+        };
         let db = fresh_db(&server).await;
         let mut config = test_config(&db.url);
         configure(&mut config);
-        let app = TestApp::start(config).await;
+        let app = if galera {
+            galera::split_app(config).await
+        } else {
+            TestApp::start(config).await
+        };
         scenario(app).await;
         db.drop_db().await;
     }
