@@ -63,7 +63,7 @@ where
         .expect("client");
     let bases: Arc<Vec<String>> = Arc::new(apps.iter().map(|a| a.base.clone()).collect());
     let mut workers = Vec::new();
-    for server in 0..apps.len() {
+    for (server, import_token) in import_tokens.iter().enumerate().take(apps.len()) {
         for n in 0..per_server {
             let worker = Worker {
                 server,
@@ -71,9 +71,9 @@ where
                 bases: bases.clone(),
                 client: client.clone(),
                 token: token.to_owned(),
-                import_token: import_tokens[server].clone(),
+                import_token: import_token.clone(),
                 record: record.clone(),
-                seed: 0x9E37_79B9_7F4A_7C15 ^ ((server * per_server + n) as u64 + 1) * 7919,
+                seed: 0x9E37_79B9_7F4A_7C15 ^ (((server * per_server + n) as u64 + 1) * 7919),
                 mine: Vec::new(),
             };
             workers.push(tokio::spawn(worker.run(stop.clone())));

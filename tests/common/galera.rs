@@ -5,8 +5,8 @@
 //! Tests hold a lock on the cluster while they use it, across test processes too: shared by
 //! ordinary scenarios, exclusive for a test that kills a node.
 
-use std::fs::File;
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -86,8 +86,16 @@ pub fn script(args: &[&str]) {
 }
 
 /// While held, the cluster is in use: a shared hold for scenarios, an exclusive one for a
-/// test that takes a node down.
-pub struct ClusterLock(#[allow(dead_code)] File);
+/// test that takes a node down. The lock is held by a `flock` child process until this is
+/// dropped (or the test process dies, closing its input).
+pub struct ClusterLock(Child);
+
+impl Drop for ClusterLock {
+    fn drop(&mut self) {
+        drop(self.0.stdin.take());
+        let _ = self.0.wait();
+    }
+}
 
 /// The running cluster (started if needed), held shared or exclusively.
 pub async fn cluster(exclusive: bool) -> ClusterLock {
@@ -99,14 +107,27 @@ pub async fn cluster(exclusive: bool) -> ClusterLock {
         ("ss", "iproute2"),
     ]);
     tokio::task::spawn_blocking(move || {
-        let file = File::create("/tmp/tagmark-galera-tests.lock").expect("galera test lock file");
-        if exclusive {
-            file.lock().expect("lock the galera cluster");
-        } else {
-            file.lock_shared().expect("lock the galera cluster");
-        }
+        let mut child = Command::new("flock")
+            .args([
+                if exclusive { "-x" } else { "-s" },
+                "/tmp/tagmark-galera-tests.lock",
+                "sh",
+                "-c",
+                "echo locked; exec cat >/dev/null",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run flock for the galera test lock");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("flock's output");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read flock's output");
+        assert_eq!(line.trim(), "locked", "cannot lock the galera cluster");
+        let lock = ClusterLock(child);
         script(&["start"]);
-        ClusterLock(file)
+        lock
     })
     .await
     .expect("join")
