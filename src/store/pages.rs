@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::conn::{FromRow, Row};
-use super::{Sql, Store, ACCOUNT_COLUMNS};
+use super::{join, Sql, Store, ACCOUNT_COLUMNS};
 use crate::error::{ApiResult, DbError};
 use crate::model::{now_micros, Account, Link, LinkDetails, LinkFlags};
 
@@ -41,25 +41,25 @@ impl Store {
         if link_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = Sql::new(
-            "SELECT tl.link_id, t.tag FROM taglinks tl JOIN tags t ON t.tag_id = tl.tag_id \
-             WHERE tl.account_id = ? AND tl.link_id IN (",
-        );
-        sql.text(account_id);
+        // From the links' own tag-links (their index by link), then each tag by its key: the
+        // account's tag-links as a whole are never scanned.
+        let mut sql = Sql::new(&format!(
+            "SELECT tl.link_id, t.tag FROM taglinks tl {} tags t ON t.tag_id = tl.tag_id \
+             WHERE tl.link_id IN (",
+            join(self.engine)
+        ));
         for (i, id) in link_ids.iter().enumerate() {
             sql.push(if i == 0 { "?" } else { ", ?" }).text(id.as_str());
         }
-        sql.push(") ORDER BY t.tag_key");
+        sql.push(") AND t.account_id = ? ORDER BY t.tag_key")
+            .text(account_id);
         self.query_all(sql).await
     }
 
-    /// The account's tag names, most used first (for autocompletion).
+    /// The account's tag names, by name (for autocompletion).
     pub async fn tag_names(&self, account_id: &str) -> ApiResult<Vec<String>> {
-        let mut sql = Sql::new(
-            "SELECT t.tag FROM tags t WHERE t.account_id = ? ORDER BY \
-             (SELECT COUNT(*) FROM taglinks tl WHERE tl.tag_id = t.tag_id) DESC, t.tag_key \
-             LIMIT ?",
-        );
+        let mut sql =
+            Sql::new("SELECT t.tag FROM tags t WHERE t.account_id = ? ORDER BY t.tag_key LIMIT ?");
         sql.text(account_id).int(MAX_TAG_NAMES);
         let rows: Vec<(String,)> = self.query_all(sql).await?;
         Ok(rows.into_iter().map(|(t,)| t).collect())
