@@ -409,6 +409,20 @@ async fn settings_flows(app: &TestApp, b: &Browser) {
     b.goto("/ui/").await;
     b.find("ul.links").await;
     b.screenshot("bookmarks-full").await;
+    // On a phone's width nothing runs off the side.
+    b.client.set_window_size(390, 800).await.expect("resize");
+    for page in ["/ui/", "/ui/links/new", "/ui/tags", "/ui/settings"] {
+        b.goto(page).await;
+        b.find("main h1").await;
+        let overflow = b
+            .js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap_or(1) <= 0,
+            "{page} is wider than a phone: {overflow}"
+        );
+    }
+    b.screenshot("phone").await;
     b.client.set_window_size(1100, 900).await.expect("resize");
     b.console().await; // the Swagger UI page is not ours to judge
 }
@@ -563,6 +577,16 @@ async fn sessions_are_cookies_the_api_ignores_and_a_password_change_ends_them() 
         assert!(header.contains("HttpOnly"), "{header}");
         assert!(header.contains("SameSite=Lax"), "{header}");
         assert!(!header.contains("Secure"), "plain HTTP: {header}");
+        // Behind a proxy that says the browser came over HTTPS, the cookie is Secure.
+        let client = no_redirects();
+        let page = client
+            .get(app.url("/ui/login"))
+            .header("X-Forwarded-Proto", "https")
+            .send()
+            .await
+            .expect("page");
+        let (_, login_header) = set_cookie(&page, "tagmark_login").expect("login cookie");
+        assert!(login_header.contains("; Secure"), "{login_header}");
         assert_eq!(
             ui_get(&app, &session, "/ui/").await.status(),
             StatusCode::OK
