@@ -55,5 +55,39 @@ pub fn document(root_path: &str) -> utoipa::openapi::OpenApi {
     if !root_path.is_empty() {
         doc.servers = Some(vec![Server::new(root_path)]);
     }
+    document_unauthorized(&mut doc);
     doc
+}
+
+/// Every operation that needs a token answers 401 without one (or with an invalid one, or one
+/// of a scope it does not allow): documented here for each, so that no endpoint forgets it.
+fn document_unauthorized(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let unauthorized = ResponseBuilder::new()
+        .description("Not authenticated, invalid token, or not enough permissions")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorDetail")))
+                .build(),
+        )
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                operation
+                    .responses
+                    .responses
+                    .entry("401".into())
+                    .or_insert_with(|| unauthorized.clone().into());
+            }
+        }
+    }
 }
