@@ -5,6 +5,12 @@
 # name a database that may be emptied (e.g. mysql://root@127.0.0.1:3306/tagmark_bench).
 # BENCH_DB_CONNECTIONS sets the MySQL/PostgreSQL pool size (default 16); TAGMARK_SQLITE_READERS,
 # when set, the SQLite reader threads (default: half the cores).
+# Each engine's own ceiling is measured in the same run, 32 clients on the same cores:
+# PostgreSQL with pgbench (prepared statements) reading the benchmark's link by primary key from
+# tagmark's own links table, MariaDB with sysbench oltp_point_select (prepared statements, one
+# table of 10,000 rows in a database sbtest_tagmark it creates and drops). Every row also gives
+# the CPU time per request of the tagmark process and of the database server (utime + stime
+# from /proc, the database's exited backends included), which varies less than req/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
@@ -23,29 +29,101 @@ trap cleanup EXIT
 wait_http() { for _ in $(seq 1 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
-# wrk: requests/s, p50 and p99 (ms) of one measurement.
+# CPU time in clock ticks of a process and its threads (and, with "children", of its exited
+# children that it waited for: PostgreSQL's backends), plus its live children.
+TICKS=$(getconf CLK_TCK)
+SERVER_PID=
+DB_PID=
+cpu_ticks() { # pid
+    local pid=$1
+    [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || { echo 0; return; }
+    local total
+    total=$(awk '{sub(/^.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$pid/stat")
+    for child in $(pgrep -P "$pid" || true); do
+        total=$((total + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$child/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+# µs of CPU per request from two tick counts and a request count.
+per_request() { awk -v a="$1" -v b="$2" -v n="$3" -v t="$TICKS" 'BEGIN {if (n > 0) printf "%.0f", (b - a) * 1e6 / t / n; else print "-"}'; }
+
+# wrk: requests/s, p50 and p99 (ms), non-2xx, and CPU µs per request of tagmark and of the
+# database server, of one measurement.
 measure() { # name url [lua-script] [header]
     local name=$1 url=$2 script=${3:-} header=${4:-}
     local args=(-t2 -c"$CONNS" -d"${DURATION}s" --latency)
     [ -n "$script" ] && args+=(-s "$script")
     [ -n "$header" ] && args+=(-H "$header")
+    local s0 d0 s1 d1
+    s0=$(cpu_ticks "$SERVER_PID"); d0=$(cpu_ticks "$DB_PID")
     local out; out=$(wrk "${args[@]}" "$url")
-    local rps p50 p99 errors
+    s1=$(cpu_ticks "$SERVER_PID"); d1=$(cpu_ticks "$DB_PID")
+    local rps p50 p99 errors requests
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1=="50%" {print $2}' <<<"$out")
     p99=$(awk '$1=="99%" {print $2}' <<<"$out")
     errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}" \
+        "$(per_request "$s0" "$s1" "$requests")" "$([ -n "$DB_PID" ] && per_request "$d0" "$d1" "$requests" || echo -)"
+}
+
+# URL parts: user host port database of scheme://user[:password]@host[:port]/database.
+url_parts() {
+    local rest=${1#*://} user host port
+    user=${rest%%@*}; user=${user%%:*}; rest=${rest#*@}
+    host=${rest%%/*}; port=${host##*:}; [ "$port" = "$host" ] && port=
+    host=${host%%:*}
+    echo "$user" "$host" "$port" "${rest#*/}"
+}
+
+# The database's own point-select rate: req/s, p50 (the mean: the tools give no median), "-",
+# non-2xx (errors), and its server CPU µs per select.
+db_ceiling() { # engine url link_id
+    local engine=$1 user host port db
+    read -r user host port db <<<"$(url_parts "$2")"
+    local d0 d1 out rps lat count errors
+    if [ "$engine" = postgres ]; then
+        command -v pgbench >/dev/null || { echo "pgbench is needed: apt-get install postgresql-client" >&2; exit 1; }
+        echo "SELECT link_id, link, account_id, created_at, title, description, notes, updated_at FROM links WHERE link_id = '$3';" >"$WORK/point.sql"
+        d0=$(cpu_ticks "$DB_PID")
+        out=$(pgbench -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" -f "$WORK/point.sql" \
+            -h "$host" -p "${port:-5432}" -U "$user" "$db" 2>&1)
+        d1=$(cpu_ticks "$DB_PID")
+        rps=$(awk '/^tps/ {print $3}' <<<"$out")
+        lat=$(awk '/latency average/ {print $4 "ms"}' <<<"$out")
+        count=$(awk '/number of transactions actually processed/ {print $NF}' <<<"$out")
+        errors=$(awk '/number of failed transactions/ {print $5}' <<<"$out")
+        printf '%s\t%s\t%s\t-\t%s\t-\t%s\n' "pgbench point select on links (prepared, $CONNS clients)" \
+            "$rps" "$lat" "${errors:-0}" "$(per_request "$d0" "$d1" "$count")"
+    else
+        command -v sysbench >/dev/null || { echo "sysbench is needed: apt-get install sysbench" >&2; exit 1; }
+        local sb=(--db-driver=mysql --mysql-host="$host" --mysql-port="${port:-3306}" --mysql-user="$user"
+                  --mysql-db=sbtest_tagmark --tables=1 --table-size=10000)
+        mysql -h"$host" -P"${port:-3306}" -u"$user" -e "DROP DATABASE IF EXISTS sbtest_tagmark; CREATE DATABASE sbtest_tagmark"
+        sysbench oltp_point_select "${sb[@]}" prepare >/dev/null
+        d0=$(cpu_ticks "$DB_PID")
+        out=$(sysbench oltp_point_select "${sb[@]}" --threads="$CONNS" --time="$DURATION" run)
+        d1=$(cpu_ticks "$DB_PID")
+        mysql -h"$host" -P"${port:-3306}" -u"$user" -e "DROP DATABASE IF EXISTS sbtest_tagmark"
+        rps=$(awk '/queries:/ {gsub(/\(/, "", $3); print $3}' <<<"$out")
+        lat=$(awk '/avg:/ {print $2 "ms"}' <<<"$out")
+        count=$(awk '/queries:/ {print $2}' <<<"$out")
+        errors=$(awk '/ignored errors:/ {print $3}' <<<"$out")
+        printf '%s\t%s\t%s\t-\t%s\t-\t%s\n' "sysbench oltp_point_select (prepared, $CONNS threads)" \
+            "$rps" "$lat" "${errors:-0}" "$(per_request "$d0" "$d1" "$count")"
+    fi
 }
 
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}' <<<"$1"; }
 
-run_engine() { # engine url
+run_engine() { # engine url [database server pid]
     local engine=$1 url=$2
+    DB_PID=${3:-}
     TAGMARK_DATABASE_URL=$url TAGMARK_BIND=127.0.0.1:$PORT TAGMARK_ADMIN_USERNAME=admin \
         TAGMARK_ADMIN_PASSWORD=bench-admin-pw TAGMARK_LOG=warn TAGMARK_DB_MAX_CONNECTIONS=${BENCH_DB_CONNECTIONS:-16} \
         "$BIN" serve 2>"$WORK/server-$engine.log" &
-    local pid=$!; PIDS+=("$pid")
+    local pid=$!; PIDS+=("$pid"); SERVER_PID=$pid
     local B=http://127.0.0.1:$PORT
     wait_http "$B/health"
     local admin token
@@ -85,7 +163,11 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.body = "username=bench@example.com&password=bench-password"
 LUA
-    local results=()
+    local results=() db_rps=
+    if [ -n "$DB_PID" ]; then
+        results+=("$(db_ceiling "$engine" "$url" "$link_id")")
+        db_rps=$(cut -f2 <<<"${results[0]}")
+    fi
     results+=("$(measure "GET /link/{id}" "$B/link/$link_id" "" "Authorization: Bearer $token")")
     results+=("$(measure "GET /link/?tag=&limit=100" "$B/link/?tag=tag3&limit=100" "" "Authorization: Bearer $token")")
     results+=("$(measure "POST /link/" "$B/link/" "$WORK/post_link.lua")")
@@ -103,18 +185,23 @@ LUA
     local during; during=$(wrk -t1 -c4 -d"$((DURATION - 1))s" --latency -s "$WORK/p95.lua" "$B/link/$link_id")
     wait "$flood" || true
     local flood_rps; flood_rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/flood.txt")
-    results+=("$(printf '%s\t%s\t%s\t%s\t%s' "GET /link/{id} during a 16-client login flood (p95 in the p99 column)" \
+    results+=("$(printf '%s\t%s\t%s\t%s\t%s\t-\t-' "GET /link/{id} during a 16-client login flood (p95 in the p99 column)" \
         "$(awk '/Requests\/sec/ {print $2}' <<<"$during")" "$(awk '$1=="50%" {print $2}' <<<"$during")" \
         "$(awk '/^P95/ {print $2 "ms"}' <<<"$during")" "$(awk '/Non-2xx/ {n=$NF} END {print n+0}' <<<"$during")")")
-    results+=("$(printf '%s\t%s\t-\t-\t0' "POST /token/ during that flood" "$flood_rps")")
+    results+=("$(printf '%s\t%s\t-\t-\t0\t-\t-' "POST /token/ during that flood" "$flood_rps")")
     local loaded; loaded=$(rss_mib "$pid")
     kill "$pid"; wait "$pid" 2>/dev/null || true
     for r in "${results[@]}"; do
-        IFS=$'\t' read -r name rps p50 p99 errors <<<"$r"
-        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$engine" "$name" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" \
-            "$(awk -v a="$rps" -v c="$CEILING_RPS" 'BEGIN {printf "%.0f%%", 100*a/c}')" "$errors"
+        IFS=$'\t' read -r name rps p50 p99 errors server_us db_us <<<"$r"
+        local of_db=-
+        [ -n "$db_rps" ] && [[ $name != *select* ]] &&
+            of_db=$(awk -v a="$rps" -v c="$db_rps" 'BEGIN {printf "%.0f%%", 100*a/c}')
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$engine" "$name" "$rps" \
+            "$(to_ms "$p50")" "$([ "$p99" = - ] && echo - || to_ms "$p99")" \
+            "$(awk -v a="$rps" -v c="$CEILING_RPS" 'BEGIN {printf "%.0f%%", 100*a/c}')" "$of_db" \
+            "$server_us" "$db_us" "$errors"
     done
-    echo "| $engine | resident memory | idle ${idle} MiB | | under load ${loaded} MiB | | |"
+    echo "| $engine | resident memory | idle ${idle} MiB | | under load ${loaded} MiB | | | | | |"
 }
 
 # The ceiling, with a body of the size of the link measured: two UUIDs, its URL
@@ -123,21 +210,26 @@ CEILING_BYTES=270
 target/release/examples/ceiling 127.0.0.1:$CEIL_PORT $CEILING_BYTES &
 PIDS+=("$!")
 wait_http "http://127.0.0.1:$CEIL_PORT/"
-IFS=$'\t' read -r _ CEILING_RPS c50 c99 _ <<<"$(measure ceiling "http://127.0.0.1:$CEIL_PORT/link/x")"
+SERVER_PID=${PIDS[0]}
+IFS=$'\t' read -r _ CEILING_RPS c50 c99 _ c_us _ <<<"$(measure ceiling "http://127.0.0.1:$CEIL_PORT/link/x")"
 
 echo "wrk -t2 -c$CONNS -d${DURATION}s on $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
-echo "| engine | measurement | req/s | p50 ms | p99 ms | of ceiling | non-2xx |"
-echo "|---|---|---|---|---|---|---|"
-echo "| - | ceiling (axum, no db, no auth) | $CEILING_RPS | $(to_ms "$c50") | $(to_ms "$c99") | 100% | 0 |"
+echo "| engine | measurement | req/s | p50 ms | p99 ms | of HTTP ceiling | of db ceiling | tagmark CPU µs/req | db CPU µs/req | non-2xx |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| - | ceiling (axum, no db, no auth) | $CEILING_RPS | $(to_ms "$c50") | $(to_ms "$c99") | 100% | - | $c_us | - | 0 |"
 run_engine sqlite "sqlite://$WORK/bench.db"
 if [ -n "${TAGMARK_BENCH_MYSQL_URL:-}" ]; then
     db=${TAGMARK_BENCH_MYSQL_URL##*/}; server=${TAGMARK_BENCH_MYSQL_URL%/*}
     mysql -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db" 2>/dev/null || true
-    run_engine mysql "$TAGMARK_BENCH_MYSQL_URL"
+    read -r _ host port _ <<<"$(url_parts "$TAGMARK_BENCH_MYSQL_URL")"
+    run_engine mysql "$TAGMARK_BENCH_MYSQL_URL" \
+        "$(ss -ltnpH "sport = :${port:-3306}" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2)"
 fi
 if [ -n "${TAGMARK_BENCH_POSTGRES_URL:-}" ]; then
     db=${TAGMARK_BENCH_POSTGRES_URL##*/}
     psql -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1 || true
-    run_engine postgres "$TAGMARK_BENCH_POSTGRES_URL"
+    read -r _ host port _ <<<"$(url_parts "$TAGMARK_BENCH_POSTGRES_URL")"
+    run_engine postgres "$TAGMARK_BENCH_POSTGRES_URL" \
+        "$(ss -ltnpH "sport = :${port:-5432}" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2)"
 fi

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Executor};
+use sqlx::pool::PoolOptions;
+use sqlx::{Executor, MySqlPool, PgPool};
 
 pub mod bulk;
 mod conn;
@@ -65,49 +65,18 @@ impl Engine {
 /// the migration runs under a database-wide lock (MySQL `GET_LOCK`, PostgreSQL advisory lock,
 /// on a Galera cluster a lock row: see [`galera_lock`]); SQLite has none, so there a migration
 /// that lost the race is simply tried again.
-async fn migrate(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
-    let mut migrator = match engine {
-        Engine::Sqlite => sqlx::migrate!("migrations/sqlite"),
-        Engine::MySql => sqlx::migrate!("migrations/mysql"),
-        Engine::Postgres => sqlx::migrate!("migrations/postgres"),
-    };
+async fn migrate_sqlite(pool: &sqlx::SqlitePool) -> anyhow::Result<()> {
+    let mut migrator = sqlx::migrate!("migrations/sqlite");
     migrator.set_locking(false);
-    let (lock, unlock) = match engine {
-        Engine::Sqlite => ("", ""),
-        Engine::MySql => (
-            "SELECT GET_LOCK('tagmark_migrations', 120)",
-            "SELECT RELEASE_LOCK('tagmark_migrations')",
-        ),
-        Engine::Postgres => (
-            "SELECT 1 FROM (SELECT pg_advisory_lock(7236041)) AS locked",
-            "SELECT 1 FROM (SELECT pg_advisory_unlock(7236041)) AS unlocked",
-        ),
-    };
     let mut attempt = 0;
     loop {
         let mut conn = pool
             .acquire()
             .await
             .context("cannot connect to the database")?;
-        let galera = engine == Engine::MySql && is_galera(&mut conn).await?;
-        let owner = new_id();
-        if galera {
-            galera_lock(&mut conn, &owner).await?;
-        } else if !lock.is_empty() {
-            sqlx::query(lock)
-                .execute(&mut *conn)
-                .await
-                .context("cannot take the migration lock")?;
-        }
-        let result = migrator.run(&mut *conn).await;
-        if galera {
-            galera_unlock(&mut conn, &owner).await;
-        } else if !unlock.is_empty() {
-            let _ = sqlx::query(unlock).execute(&mut *conn).await;
-        }
-        match result {
+        match migrator.run(&mut *conn).await {
             Ok(()) => return Ok(()),
-            Err(err) if engine == Engine::Sqlite && attempt < 10 => {
+            Err(err) if attempt < 10 => {
                 attempt += 1;
                 tracing::debug!(error = %err, "migration raced another server; trying again");
                 tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
@@ -117,12 +86,62 @@ async fn migrate(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
     }
 }
 
+async fn migrate_mysql(pool: &MySqlPool) -> anyhow::Result<()> {
+    let mut migrator = sqlx::migrate!("migrations/mysql");
+    migrator.set_locking(false);
+    let mut conn = pool
+        .acquire()
+        .await
+        .context("cannot connect to the database")?;
+    let galera = is_galera(&mut conn).await?;
+    let owner = new_id();
+    if galera {
+        galera_lock(&mut conn, &owner).await?;
+    } else {
+        sqlx::query("SELECT GET_LOCK('tagmark_migrations', 120)")
+            .execute(&mut *conn)
+            .await
+            .context("cannot take the migration lock")?;
+    }
+    let result = migrator.run(&mut *conn).await;
+    if galera {
+        galera_unlock(&mut conn, &owner).await;
+    } else {
+        let _ = sqlx::query("SELECT RELEASE_LOCK('tagmark_migrations')")
+            .execute(&mut *conn)
+            .await;
+    }
+    result.context("cannot migrate the database")
+}
+
+async fn migrate_postgres(pool: &PgPool) -> anyhow::Result<()> {
+    let mut migrator = sqlx::migrate!("migrations/postgres");
+    migrator.set_locking(false);
+    let mut conn = pool
+        .acquire()
+        .await
+        .context("cannot connect to the database")?;
+    sqlx::query("SELECT pg_advisory_lock(7236041)")
+        .execute(&mut *conn)
+        .await
+        .context("cannot take the migration lock")?;
+    let result = migrator.run(&mut *conn).await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock(7236041)")
+        .execute(&mut *conn)
+        .await;
+    result.context("cannot migrate the database")
+}
+
 /// True when the MySQL-protocol server is a Galera cluster node (MariaDB with `wsrep_on`).
-async fn is_galera(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
-    let row: Option<(String, String)> = sqlx::query_as("SHOW VARIABLES LIKE 'wsrep_on'")
+async fn is_galera(conn: &mut sqlx::MySqlConnection) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SHOW VARIABLES LIKE 'wsrep_on'")
         .fetch_optional(&mut *conn)
         .await?;
-    Ok(row.is_some_and(|(_, on)| on.eq_ignore_ascii_case("ON")))
+    let on: Option<String> = match row {
+        Some(row) => Some(sqlx::Row::try_get_unchecked(&row, 1)?),
+        None => None,
+    };
+    Ok(on.is_some_and(|on| on.eq_ignore_ascii_case("ON")))
 }
 
 /// How long a Galera migration lock holds when its holder dies without releasing it.
@@ -133,7 +152,7 @@ const GALERA_LOCK_LEASE: Duration = Duration::from_secs(120);
 /// can commit: a concurrent INSERT on another node fails certification (or finds the row, once
 /// replicated). A holder that died leaves a lease that runs out. Its table is kept outside the
 /// migrations because it must exist before them; every table here has a primary key.
-async fn galera_lock(conn: &mut sqlx::AnyConnection, owner: &str) -> anyhow::Result<()> {
+async fn galera_lock(conn: &mut sqlx::MySqlConnection, owner: &str) -> anyhow::Result<()> {
     conn.execute(
         "CREATE TABLE IF NOT EXISTS tagmark_locks (name VARCHAR(64) PRIMARY KEY NOT NULL, \
          owner VARCHAR(64) NOT NULL, expires_at BIGINT NOT NULL) ENGINE = InnoDB",
@@ -175,7 +194,7 @@ async fn galera_lock(conn: &mut sqlx::AnyConnection, owner: &str) -> anyhow::Res
     }
 }
 
-async fn galera_unlock(conn: &mut sqlx::AnyConnection, owner: &str) {
+async fn galera_unlock(conn: &mut sqlx::MySqlConnection, owner: &str) {
     let released = sqlx::query("DELETE FROM tagmark_locks WHERE name = 'migrations' AND owner = ?")
         .bind(owner)
         .execute(&mut *conn)
@@ -185,52 +204,32 @@ async fn galera_unlock(conn: &mut sqlx::AnyConnection, owner: &str) {
     }
 }
 
-/// Fill in `link_hash` and `search_text` of links stored before those columns existed; they are
-/// computed here rather than in SQL so that every engine derives them the same way.
-async fn fill_link_keys(pool: &AnyPool, engine: Engine) -> anyhow::Result<()> {
-    let update = match engine {
-        Engine::Postgres => {
-            "UPDATE links SET link_hash = $1, search_text = $2, url_key = $3 WHERE link_id = $4"
-        }
-        _ => "UPDATE links SET link_hash = ?, search_text = ?, url_key = ? WHERE link_id = ?",
-    };
-    loop {
-        type Row = (
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT link_id, link, title, description, notes FROM links \
-             WHERE link_hash IS NULL OR search_text IS NULL OR url_key IS NULL LIMIT 1000",
-        )
-        .fetch_all(pool)
-        .await
-        .context("cannot read links to index")?;
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let mut tx = pool.begin().await?;
-        for (link_id, link, title, description, notes) in rows {
-            let details = LinkDetails {
-                title,
-                description,
-                notes,
-            };
-            sqlx::query(update)
-                .bind(link_hash(&link))
-                .bind(search_text(&link, &details))
-                .bind(url_key(&link))
-                .bind(link_id)
-                .execute(&mut *tx)
-                .await
-                .context("cannot index links")?;
-        }
-        tx.commit().await?;
-    }
+/// Pool settings every engine shares. sqlx pings every connection it hands out by default: a
+/// second round trip for every query. A connection used within the last second is taken as
+/// alive (as HikariCP does); one idle longer is pinged first, and replaced if it is dead.
+fn pool_options<DB: sqlx::Database>(
+    max_connections: u32,
+    settings: &PoolSettings,
+) -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                Ok(meta.idle_for < POOL_TRUST_WINDOW || sqlx::Connection::ping(conn).await.is_ok())
+            })
+        })
 }
+
+/// A link's id, URL, title, description and notes.
+type LinkText = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// Arguments collected while a query is assembled.
 #[derive(Clone)]
@@ -319,8 +318,9 @@ pub struct Store {
 
 #[derive(Clone)]
 enum Backend {
-    /// MySQL and PostgreSQL through sqlx's pool.
-    Pool(AnyPool),
+    /// MySQL and PostgreSQL through sqlx's pool of native connections.
+    MySql(MySqlPool),
+    Postgres(PgPool),
     /// SQLite through threads that own their connections.
     Sqlite(Arc<sqlite::Threads>),
 }
@@ -406,69 +406,27 @@ const TAG_COLUMNS: &str = "tag_id, tag, account_id, created_at";
 impl Store {
     /// Connect, and bring the schema up to date.
     pub async fn connect(url: &str, settings: PoolSettings) -> anyhow::Result<Store> {
-        sqlx::any::install_default_drivers();
         let (engine, url) = Engine::from_url(url)?;
-        // On SQLite the pool only migrates: it is closed before the threads take over.
-        let file = match engine {
-            Engine::Sqlite => Some(sqlite::file_of(&url)?),
-            _ => None,
-        };
-        let pool = AnyPoolOptions::new()
-            .max_connections(if file.is_some() {
-                1
-            } else {
-                settings.max_connections
-            })
-            .acquire_timeout(settings.acquire_timeout)
-            // sqlx pings every connection it hands out by default: a second round trip for
-            // every query. A connection used within the last second is taken as alive (as
-            // HikariCP does); one idle longer is pinged first, and replaced if it is dead.
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    Ok(meta.idle_for < POOL_TRUST_WINDOW
-                        || sqlx::Connection::ping(conn).await.is_ok())
-                })
-            })
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    match engine {
-                        Engine::Sqlite => {
+        let cannot_open = || format!("cannot open the {engine:?} database");
+        let backend = match engine {
+            Engine::Sqlite => {
+                let file = sqlite::file_of(&url)?;
+                // This pool only migrates: it is closed before the threads take over.
+                let pool = pool_options::<sqlx::Sqlite>(1, &settings)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
                             )
                             .await?;
-                        }
-                        Engine::MySql => {
-                            conn.execute("SET NAMES utf8mb4 COLLATE utf8mb4_bin")
-                                .await?;
-                            // READ COMMITTED as on PostgreSQL: rows other transactions commit
-                            // (a tag created concurrently) are visible at once.
-                            conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                                .await?;
-                            // On a Galera node, a read (and BEGIN) first waits until this node
-                            // has applied every write the cluster committed before it: a write
-                            // through one node is then read through any other (causal reads).
-                            if is_galera(conn).await? {
-                                conn.execute(
-                                    "SET SESSION wsrep_sync_wait = @@session.wsrep_sync_wait | 1",
-                                )
-                                .await?;
-                            }
-                        }
-                        Engine::Postgres => {}
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-            .with_context(|| format!("cannot open the {engine:?} database"))?;
-        migrate(&pool, engine).await?;
-        fill_link_keys(&pool, engine).await?;
-        let backend = match file {
-            Some(file) => {
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+                    .with_context(cannot_open)?;
+                migrate_sqlite(&pool).await?;
                 pool.close().await;
                 // The executor already runs a thread per core; readers beyond one per core only
                 // take turns on the same cores. Each extra reader also makes a job less likely
@@ -486,16 +444,96 @@ impl Store {
                     settings.acquire_timeout,
                 )?))
             }
-            None => Backend::Pool(pool),
+            Engine::MySql => {
+                let pool = pool_options::<sqlx::MySql>(settings.max_connections, &settings)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // READ COMMITTED as on PostgreSQL: rows other transactions commit
+                            // (a tag created concurrently) are visible at once.
+                            conn.execute(
+                                "SET NAMES utf8mb4 COLLATE utf8mb4_bin; \
+                                 SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                            )
+                            .await?;
+                            // On a Galera node, a read (and BEGIN) first waits until this node
+                            // has applied every write the cluster committed before it: a write
+                            // through one node is then read through any other (causal reads).
+                            if is_galera(conn).await? {
+                                conn.execute(
+                                    "SET SESSION wsrep_sync_wait = @@session.wsrep_sync_wait | 1",
+                                )
+                                .await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+                    .with_context(cannot_open)?;
+                migrate_mysql(&pool).await?;
+                Backend::MySql(pool)
+            }
+            Engine::Postgres => {
+                let pool = pool_options::<sqlx::Postgres>(settings.max_connections, &settings)
+                    .connect(&url)
+                    .await
+                    .with_context(cannot_open)?;
+                migrate_postgres(&pool).await?;
+                Backend::Postgres(pool)
+            }
         };
-        Ok(Store {
+        let store = Store {
             backend,
             engine,
             stamps: Arc::new(StampCache {
                 ttl: settings.stamp_cache,
                 entries: std::sync::Mutex::new(Default::default()),
             }),
-        })
+        };
+        store.fill_link_keys().await?;
+        Ok(store)
+    }
+
+    /// Fill in `link_hash` and `search_text` of links stored before those columns existed;
+    /// they are computed here rather than in SQL so that every engine derives them the same way.
+    async fn fill_link_keys(&self) -> anyhow::Result<()> {
+        loop {
+            let filled = self
+                .write((), |mut c, ()| {
+                    Box::pin(async move {
+                        let rows: Vec<LinkText> = c
+                            .fetch_all(Sql::new(
+                                "SELECT link_id, link, title, description, notes FROM links \
+                                 WHERE link_hash IS NULL OR search_text IS NULL OR url_key IS NULL \
+                                 LIMIT 1000",
+                            ))
+                            .await?;
+                        for (link_id, link, title, description, notes) in &rows {
+                            let details = LinkDetails {
+                                title: title.clone(),
+                                description: description.clone(),
+                                notes: notes.clone(),
+                            };
+                            let mut update = Sql::new(
+                                "UPDATE links SET link_hash = ?, search_text = ?, url_key = ? \
+                                 WHERE link_id = ?",
+                            );
+                            update
+                                .text(link_hash(link))
+                                .text(search_text(link, &details))
+                                .text(url_key(link))
+                                .text(link_id);
+                            c.insert(update).await?;
+                        }
+                        Ok(rows.len())
+                    })
+                })
+                .await
+                .context("cannot index links")?;
+            if filled == 0 {
+                return Ok(());
+            }
+        }
     }
 
     pub fn engine(&self) -> Engine {
@@ -504,8 +542,10 @@ impl Store {
 
     /// Close the pool. SQLite's threads end when the last handle on the store is dropped.
     pub async fn close(&self) {
-        if let Backend::Pool(pool) = &self.backend {
-            pool.close().await;
+        match &self.backend {
+            Backend::MySql(pool) => pool.close().await,
+            Backend::Postgres(pool) => pool.close().await,
+            Backend::Sqlite(_) => {}
         }
     }
 
@@ -516,9 +556,13 @@ impl Store {
         T: Send + 'static,
     {
         match &self.backend {
-            Backend::Pool(pool) => {
+            Backend::MySql(pool) => {
                 let mut conn = pool.acquire().await?;
-                op(Conn::sqlx(self.engine, &mut conn), args).await
+                op(Conn::mysql(&mut conn), args).await
+            }
+            Backend::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                op(Conn::postgres(&mut conn), args).await
             }
             Backend::Sqlite(threads) => {
                 threads
@@ -545,9 +589,15 @@ impl Store {
         T: Send + 'static,
     {
         match &self.backend {
-            Backend::Pool(pool) => {
+            Backend::MySql(pool) => {
                 let mut tx = pool.begin().await?;
-                let out = op(Conn::sqlx(self.engine, &mut tx), args).await?;
+                let out = op(Conn::mysql(&mut tx), args).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
+            Backend::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let out = op(Conn::postgres(&mut tx), args).await?;
                 tx.commit().await?;
                 Ok(out)
             }

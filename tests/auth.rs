@@ -13,7 +13,6 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sqlx::Connection;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -105,33 +104,16 @@ async fn assert_login_fails(app: &TestApp, username: &str, password: &str, scope
     assert_eq!(body, json!({ "detail": BAD_CREDENTIALS }), "{what}");
 }
 
-async fn connect(app: &TestApp) -> sqlx::AnyConnection {
-    sqlx::any::install_default_drivers();
-    let url = tagmark::store::Engine::from_url(&app.database_url)
-        .expect("url")
-        .1;
-    sqlx::AnyConnection::connect(&url).await.expect("connect")
-}
-
 /// Run one statement directly against the database.
 async fn execute(app: &TestApp, sql: &str) -> u64 {
-    let mut conn = connect(app).await;
-    let done = sqlx::query(sql)
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let _ = conn.close().await;
-    done.rows_affected()
+    common::db::execute(&app.database_url, sql).await
 }
 
 /// The one text value `sql` selects.
 async fn query_text(app: &TestApp, sql: &str) -> String {
-    let mut conn = connect(app).await;
-    let (value,): (String,) = sqlx::query_as(sql)
-        .fetch_one(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let _ = conn.close().await;
+    let mut conn = common::db::DbConn::connect(&app.database_url).await;
+    let value = conn.text(sql).await;
+    conn.close().await;
     value
 }
 

@@ -133,22 +133,12 @@ fn urlencode(s: &str) -> String {
 /// later migrations and the start-up indexing fill in what they add, and nothing is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_release_database_upgrades_with_its_links_in_order_and_searchable() {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
     for (engine, server) in engines() {
         eprintln!("--- engine: {engine}");
         let db = fresh_db(&server).await;
         // For SQLite, the URL already asks for the file to be created.
-        let (kind, url) = tagmark::store::Engine::from_url(&db.url).expect("url");
-        let mut migrator = match kind {
-            tagmark::store::Engine::Sqlite => sqlx::migrate!("migrations/sqlite"),
-            tagmark::store::Engine::MySql => sqlx::migrate!("migrations/mysql"),
-            tagmark::store::Engine::Postgres => sqlx::migrate!("migrations/postgres"),
-        };
-        migrator.migrations = std::borrow::Cow::Owned(migrator.migrations[..1].to_vec());
-        migrator.set_locking(false);
-        let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
-        migrator.run(&mut conn).await.expect("migration 0001");
+        let mut conn = common::db::DbConn::connect(&db.url).await;
+        conn.migrate_first(1).await;
         let id = |n: u32| format!("00000000-0000-7000-8000-{n:012}");
         let (a, b) = (id(100), id(200));
         let (tag_a, tag_b) = (id(101), id(201));
@@ -186,12 +176,9 @@ async fn a_first_release_database_upgrades_with_its_links_in_order_and_searchabl
             statements.push(format!("INSERT INTO taglinks (tag_id, link_id, account_id, created_at) VALUES ('{tag_a}', '{link_id}', '{a}', {tagged})"));
         }
         for statement in &statements {
-            sqlx::query(statement)
-                .execute(&mut conn)
-                .await
-                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+            conn.execute(statement).await;
         }
-        let _ = conn.close().await;
+        conn.close().await;
 
         let app = TestApp::start(test_config(&db.url)).await;
         let admin = app.admin_token().await;

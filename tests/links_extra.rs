@@ -53,16 +53,7 @@ fn urlencode(s: &str) -> String {
 
 /// Run one statement directly against the database (to make rows look like old ones).
 async fn execute(app: &TestApp, sql: &str) {
-    sqlx::any::install_default_drivers();
-    let url = tagmark::store::Engine::from_url(&app.database_url)
-        .expect("url")
-        .1;
-    let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
-    sqlx::query(sql)
-        .execute(&mut conn)
-        .await
-        .expect("statement");
-    let _ = conn.close().await;
+    common::db::execute(&app.database_url, sql).await;
 }
 
 #[tokio::test]
@@ -887,11 +878,11 @@ async fn bench_lists_and_searches_over_100k_links() {
     ];
     let started = std::time::Instant::now();
     {
-        sqlx::any::install_default_drivers();
+        // SQLite only (the database this test made).
         let url = tagmark::store::Engine::from_url(&app.database_url)
             .unwrap()
             .1;
-        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
         let mut tx = conn.begin().await.unwrap();
         let base = 1_700_000_000_000_000i64;
         for i in 0..LINKS {

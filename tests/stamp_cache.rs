@@ -59,18 +59,13 @@ async fn changes_made_behind_the_servers_back_are_seen_once_the_cache_expires() 
             let (status, _) = app.get(&token, "/link/").await;
             assert_eq!(status, StatusCode::OK);
             // Another server (here: plain SQL) replaces the stamp.
-            let url = tagmark::store::Engine::from_url(&app.database_url)
-                .unwrap()
-                .1;
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
-                .await
-                .unwrap();
-            sqlx::query(&format!(
-                "UPDATE accounts SET security_stamp = 'elsewhere' WHERE account_id = '{id}'"
-            ))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+            common::db::execute(
+                &app.database_url,
+                &format!(
+                    "UPDATE accounts SET security_stamp = 'elsewhere' WHERE account_id = '{id}'"
+                ),
+            )
+            .await;
             // Until the entry expires the server still answers from memory: no round trip.
             let (status, _) = app.get(&token, "/link/").await;
             assert_eq!(status, StatusCode::OK);

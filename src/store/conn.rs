@@ -1,13 +1,15 @@
-//! One connection as the store's operations see it, whichever layer lies below: a sqlx
-//! connection (MySQL, PostgreSQL) or a rusqlite connection (SQLite). The operations are
-//! written once against this; on SQLite their futures never wait, so a SQLite thread runs a
-//! whole operation in one go.
+//! One connection as the store's operations see it, on each engine's native driver: sqlx's
+//! MySQL and PostgreSQL connections (prepared statements, binary protocol, cached per
+//! connection) or a rusqlite connection (SQLite). The operations are written once against
+//! this; on SQLite their futures never wait, so a SQLite thread runs a whole operation in one
+//! go.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use sqlx::any::AnyRow;
+use sqlx::mysql::{MySql, MySqlConnection, MySqlRow};
+use sqlx::postgres::{PgConnection, PgRow, Postgres};
 
 use super::{Arg, Engine, Sql};
 use crate::error::{ApiError, ApiResult, DbError};
@@ -24,15 +26,23 @@ pub struct Conn<'c> {
 }
 
 enum Inner<'c> {
-    Sqlx(&'c mut sqlx::AnyConnection),
+    MySql(&'c mut MySqlConnection),
+    Postgres(&'c mut PgConnection),
     Sqlite(&'c mut rusqlite::Connection),
 }
 
 impl<'c> Conn<'c> {
-    pub fn sqlx(engine: Engine, conn: &'c mut sqlx::AnyConnection) -> Self {
+    pub fn mysql(conn: &'c mut MySqlConnection) -> Self {
         Conn {
-            engine,
-            inner: Inner::Sqlx(conn),
+            engine: Engine::MySql,
+            inner: Inner::MySql(conn),
+        }
+    }
+
+    pub fn postgres(conn: &'c mut PgConnection) -> Self {
+        Conn {
+            engine: Engine::Postgres,
+            inner: Inner::Postgres(conn),
         }
     }
 
@@ -100,9 +110,15 @@ impl Conn<'_> {
 
     async fn run(&mut self, sql: Sql) -> Result<u64, DbError> {
         match &mut self.inner {
-            Inner::Sqlx(conn) => {
-                let text = placeholders(self.engine, &sql.text);
-                let done = bind(sqlx::query(&text), sql.args)
+            Inner::MySql(conn) => {
+                let done = bind::<MySql>(sqlx::query(&sql.text), sql.args)
+                    .execute(&mut **conn)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+            Inner::Postgres(conn) => {
+                let text = numbered(&sql.text);
+                let done = bind::<Postgres>(sqlx::query(&text), sql.args)
                     .execute(&mut **conn)
                     .await?;
                 Ok(done.rows_affected())
@@ -113,9 +129,19 @@ impl Conn<'_> {
 
     async fn rows<T: FromRow>(&mut self, sql: Sql, max: usize) -> Result<Vec<T>, DbError> {
         match &mut self.inner {
-            Inner::Sqlx(conn) => {
-                let text = placeholders(self.engine, &sql.text);
-                let query = bind(sqlx::query(&text), sql.args);
+            Inner::MySql(conn) => {
+                let query = bind::<MySql>(sqlx::query(&sql.text), sql.args);
+                if max == 1 {
+                    let row = query.fetch_optional(&mut **conn).await?;
+                    row.as_ref().map(T::from_row).into_iter().collect()
+                } else {
+                    let rows = query.fetch_all(&mut **conn).await?;
+                    rows.iter().map(T::from_row).collect()
+                }
+            }
+            Inner::Postgres(conn) => {
+                let text = numbered(&sql.text);
+                let query = bind::<Postgres>(sqlx::query(&text), sql.args);
                 if max == 1 {
                     let row = query.fetch_optional(&mut **conn).await?;
                     row.as_ref().map(T::from_row).into_iter().collect()
@@ -139,11 +165,8 @@ pub fn finish<T>(mut op: BoxFuture<'_, ApiResult<T>>) -> ApiResult<T> {
     }
 }
 
-/// The SQL text for this engine: PostgreSQL numbers its placeholders.
-fn placeholders(engine: Engine, text: &str) -> std::borrow::Cow<'_, str> {
-    if engine != Engine::Postgres {
-        return std::borrow::Cow::Borrowed(text);
-    }
+/// The SQL text for PostgreSQL, which numbers its placeholders.
+fn numbered(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut n = 0;
     for c in text.chars() {
@@ -155,13 +178,19 @@ fn placeholders(engine: Engine, text: &str) -> std::borrow::Cow<'_, str> {
             out.push(c);
         }
     }
-    std::borrow::Cow::Owned(out)
+    out
 }
 
-fn bind<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+fn bind<'q, DB>(
+    mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
     args: Vec<Arg>,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
     for arg in args {
         q = match arg {
             Arg::Text(s) => q.bind(s),
@@ -216,7 +245,21 @@ pub trait Row {
     fn int(&self, i: usize) -> Result<i64, DbError>;
 }
 
-impl Row for AnyRow {
+/// MySQL marks the columns of a binary collation (all of tagmark's) and TEXT columns as binary,
+/// which sqlx's type check refuses as a `String`; the bytes are still checked to be UTF-8.
+impl Row for MySqlRow {
+    fn text(&self, i: usize) -> Result<String, DbError> {
+        Ok(sqlx::Row::try_get_unchecked(self, i)?)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, DbError> {
+        Ok(sqlx::Row::try_get_unchecked(self, i)?)
+    }
+    fn int(&self, i: usize) -> Result<i64, DbError> {
+        int_of(self, i)
+    }
+}
+
+impl Row for PgRow {
     fn text(&self, i: usize) -> Result<String, DbError> {
         Ok(sqlx::Row::try_get(self, i)?)
     }
@@ -224,7 +267,26 @@ impl Row for AnyRow {
         Ok(sqlx::Row::try_get(self, i)?)
     }
     fn int(&self, i: usize) -> Result<i64, DbError> {
-        Ok(sqlx::Row::try_get(self, i)?)
+        int_of(self, i)
+    }
+}
+
+/// A BIGINT column, or a smaller integer one (flags are SMALLINT; PostgreSQL's `SELECT 1` is
+/// an INTEGER).
+fn int_of<R>(row: &R, i: usize) -> Result<i64, DbError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i16: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    match row.try_get::<i64, _>(i) {
+        Err(sqlx::Error::ColumnDecode { .. }) => match row.try_get::<i32, _>(i) {
+            Err(sqlx::Error::ColumnDecode { .. }) => Ok(i64::from(row.try_get::<i16, _>(i)?)),
+            other => Ok(i64::from(other?)),
+        },
+        other => Ok(other?),
     }
 }
 
@@ -343,5 +405,25 @@ impl FromRow for Credentials {
             hashed_password: row.text(2)?,
             security_stamp: row.text(3)?,
         })
+    }
+}
+
+impl FromRow
+    for (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )
+{
+    fn from_row<R: Row>(row: &R) -> Result<Self, DbError> {
+        Ok((
+            row.text(0)?,
+            row.text(1)?,
+            row.opt_text(2)?,
+            row.opt_text(3)?,
+            row.opt_text(4)?,
+        ))
     }
 }

@@ -5,6 +5,7 @@
 //! (each run in a fresh database created on that server and dropped afterwards).
 #![allow(dead_code)]
 
+pub mod db;
 pub mod faults;
 pub mod features;
 pub mod galera;
@@ -14,7 +15,6 @@ use std::future::Future;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use sqlx::Connection;
 use tagmark::{Application, Config};
 use tokio::sync::oneshot;
 
@@ -43,17 +43,9 @@ impl TestDb {
 
     /// A fresh database on the server `server_url` points at (its path is ignored).
     pub async fn on_server(server_url: &str) -> TestDb {
-        sqlx::any::install_default_drivers();
         let name = format!("tagmark_test_{}", uuid::Uuid::new_v4().simple());
         let (base, admin_url) = split_server_url(server_url);
-        let mut conn = sqlx::AnyConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot reach the test database server {admin_url}: {e}"));
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .expect("create test database");
-        let _ = conn.close().await;
+        db::execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
         TestDb {
             url: format!("{base}/{name}"),
             cleanup: Some((admin_url, name)),
@@ -63,12 +55,7 @@ impl TestDb {
 
     pub async fn drop_db(self) {
         if let Some((admin_url, name)) = &self.cleanup {
-            if let Ok(mut conn) = sqlx::AnyConnection::connect(admin_url).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                    .execute(&mut conn)
-                    .await;
-                let _ = conn.close().await;
-            }
+            db::execute(admin_url, &format!("DROP DATABASE IF EXISTS {name}")).await;
         }
     }
 }
@@ -333,16 +320,9 @@ impl TestApp {
 
     /// Run a counting query directly against the database (to check what is stored).
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::any::install_default_drivers();
-        let url = tagmark::store::Engine::from_url(&self.database_url)
-            .expect("url")
-            .1;
-        let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
-        let (n,): (i64,) = sqlx::query_as(sql)
-            .fetch_one(&mut conn)
-            .await
-            .expect("count query");
-        let _ = conn.close().await;
+        let mut conn = db::DbConn::connect(&self.database_url).await;
+        let n = conn.int(sql).await;
+        conn.close().await;
         n
     }
 }
