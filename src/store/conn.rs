@@ -272,7 +272,7 @@ impl Row for PgRow {
 }
 
 /// A BIGINT column, or a smaller integer one (flags are SMALLINT; PostgreSQL's `SELECT 1` is
-/// an INTEGER).
+/// an INTEGER), decided by the column's type rather than by failed attempts.
 fn int_of<R>(row: &R, i: usize) -> Result<i64, DbError>
 where
     R: sqlx::Row,
@@ -281,13 +281,22 @@ where
     for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> i16: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    match row.try_get::<i64, _>(i) {
-        Err(sqlx::Error::ColumnDecode { .. }) => match row.try_get::<i32, _>(i) {
-            Err(sqlx::Error::ColumnDecode { .. }) => Ok(i64::from(row.try_get::<i16, _>(i)?)),
-            other => Ok(i64::from(other?)),
-        },
-        other => Ok(other?),
-    }
+    use sqlx::{Decode, Type, ValueRef};
+    let raw = row.try_get_raw(i)?;
+    let ty = raw.type_info().into_owned();
+    let decoded = if <i64 as Type<R::Database>>::compatible(&ty) {
+        <i64 as Decode<R::Database>>::decode(raw)
+    } else if <i32 as Type<R::Database>>::compatible(&ty) {
+        <i32 as Decode<R::Database>>::decode(raw).map(i64::from)
+    } else {
+        <i16 as Decode<R::Database>>::decode(raw).map(i64::from)
+    };
+    decoded.map_err(|source| {
+        DbError::Sqlx(sqlx::Error::ColumnDecode {
+            index: i.to_string(),
+            source,
+        })
+    })
 }
 
 impl Row for rusqlite::Row<'_> {
