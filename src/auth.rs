@@ -96,15 +96,7 @@ async fn authenticate(
     allowed: &[&str],
     scopes: &'static str,
 ) -> ApiResult<Principal> {
-    let unauthorized = || ApiError::Unauthorized { scopes };
-    let token = parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .ok_or_else(unauthorized)?;
+    let token = bearer_token(parts).ok_or(ApiError::NotAuthenticated)?;
     let principal = if token.starts_with(PERSONAL_TOKEN_PREFIX) {
         personal_token(parts, state, token, scopes).await?
     } else {
@@ -115,7 +107,7 @@ async fn authenticate(
         Principal::Account { .. } => SCOPE_ACCOUNT,
     };
     if !allowed.contains(&scope) {
-        return Err(ApiError::Forbidden { scopes });
+        return Err(ApiError::InsufficientScope { scopes });
     }
     Ok(principal)
 }
@@ -209,6 +201,17 @@ async fn jwt_principal(
         _ => return Err(unauthorized()),
     };
     Ok(principal)
+}
+
+/// The token of an `Authorization: Bearer <token>` header, read as FastAPI's
+/// `OAuth2PasswordBearer` reads it: the scheme is what precedes the first space, compared
+/// without case, and the token (possibly empty) what follows. `None` without such a header.
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 // ---- tokens ---------------------------------------------------------------------------------
@@ -538,16 +541,15 @@ pub struct TokenResponse {
     pub expires_in: i64,
 }
 
-/// The scope a login asks for: absent means `account`; several or unknown are refused.
+/// The scope a login asks for: absent means `account`; several or unknown ones fail the login
+/// as a wrong password does (`admin,account` is one unknown scope).
 pub fn parse_scope(scope: Option<&str>) -> ApiResult<&'static str> {
     let scopes: Vec<&str> = scope.unwrap_or("").split_whitespace().collect();
     match scopes.as_slice() {
         [] => Ok(SCOPE_ACCOUNT),
         [s] if *s == SCOPE_ACCOUNT => Ok(SCOPE_ACCOUNT),
         [s] if *s == SCOPE_ADMIN => Ok(SCOPE_ADMIN),
-        _ => Err(ApiError::BadRequest(
-            "Exactly one scope must be requested; allowed scopes: admin, account".into(),
-        )),
+        _ => Err(ApiError::LoginFailed),
     }
 }
 
@@ -662,8 +664,13 @@ mod tests {
     fn scopes_parse() {
         assert_eq!(parse_scope(None).unwrap(), SCOPE_ACCOUNT);
         assert_eq!(parse_scope(Some("admin")).unwrap(), SCOPE_ADMIN);
-        assert!(parse_scope(Some("admin account")).is_err());
-        assert!(parse_scope(Some("root")).is_err());
+        assert_eq!(parse_scope(Some(" account ")).unwrap(), SCOPE_ACCOUNT);
+        for bad in ["admin account", "admin,account", "root", "Admin"] {
+            assert!(
+                matches!(parse_scope(Some(bad)), Err(ApiError::LoginFailed)),
+                "{bad}"
+            );
+        }
     }
 
     /// Claims of the admin "a", issued at `iat` and expiring at `exp`.

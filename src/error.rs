@@ -29,13 +29,21 @@ pub enum ApiError {
     /// 400 with a message.
     #[error("{0}")]
     BadRequest(String),
-    /// 401 for a request without valid credentials; carries the scopes for `WWW-Authenticate`.
+    /// 401 for a request without a bearer `Authorization` header (FastAPI's
+    /// `OAuth2PasswordBearer`).
+    #[error("Not authenticated")]
+    NotAuthenticated,
+    /// 401 for a bearer token that is not valid (any more); carries the scopes for
+    /// `WWW-Authenticate`.
     #[error("Could not validate credentials")]
     Unauthorized { scopes: &'static str },
-    /// 401 for a failed login.
-    #[error("Incorrect username or password")]
+    /// 401 for a failed login, a wrong, unknown or several scopes included.
+    #[error("Incorrect username or password or invalid scopes")]
     LoginFailed,
-    /// 403: a valid token whose scope the endpoint does not allow.
+    /// 401, as the seed answers it: a valid token whose scope the endpoint does not allow.
+    #[error("Not enough permissions")]
+    InsufficientScope { scopes: &'static str },
+    /// 403: a read-only personal API token used to write (no such token in the seed).
     #[error("Not enough permissions")]
     Forbidden { scopes: &'static str },
     #[error("{0}")]
@@ -127,7 +135,10 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized { .. } | ApiError::LoginFailed => StatusCode::UNAUTHORIZED,
+            ApiError::NotAuthenticated
+            | ApiError::Unauthorized { .. }
+            | ApiError::LoginFailed
+            | ApiError::InsufficientScope { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -180,10 +191,10 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(*seconds));
         }
         let challenge = match &self {
-            ApiError::Unauthorized { scopes } | ApiError::Forbidden { scopes } => {
-                Some(format!("Bearer scope=\"{scopes}\""))
-            }
-            ApiError::LoginFailed => Some("Bearer".to_owned()),
+            ApiError::Unauthorized { scopes }
+            | ApiError::InsufficientScope { scopes }
+            | ApiError::Forbidden { scopes } => Some(format!("Bearer scope=\"{scopes}\"")),
+            ApiError::LoginFailed | ApiError::NotAuthenticated => Some("Bearer".to_owned()),
             _ => None,
         };
         if let Some(value) = challenge.and_then(|v| HeaderValue::from_str(&v).ok()) {

@@ -154,16 +154,49 @@ pub struct TagLink {
 pub struct Account {
     pub account_id: String,
     pub email: String,
+    /// Always `**********`: the seed's clients expect the field; no hash leaves the server.
+    #[schema(value_type = String, example = "**********")]
+    pub hashed_password: PasswordMask,
+    /// The creation time in the seed's format, `YYYY-MM-DDTHH:MM:SS` (UTC, whole seconds);
+    /// the same instant as `created_at`.
+    #[serde(serialize_with = "serialize_seed_time")]
+    #[schema(value_type = String, example = "2026-12-01T10:49:23")]
+    pub created: Micros,
     #[serde(serialize_with = "serialize_micros")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Micros,
 }
 
-/// Answer of `DELETE /taglink/`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Deleted {
-    pub deleted: u64,
+impl Account {
+    pub fn new(account_id: String, email: String, created_at: Micros) -> Account {
+        Account {
+            account_id,
+            email,
+            hashed_password: PasswordMask,
+            created: created_at,
+            created_at,
+        }
+    }
 }
+
+/// What an answer shows in place of a password hash: always `**********`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PasswordMask;
+
+impl Serialize for PasswordMask {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("**********")
+    }
+}
+
+/// `micros` as the seed shows times: `YYYY-MM-DDTHH:MM:SS`, UTC, no fraction, no zone.
+fn serialize_seed_time<S: Serializer>(micros: &Micros, s: S) -> Result<S::Ok, S::Error> {
+    let mut buf = [0u8; RFC3339_MAX];
+    let full = write_micros(*micros, &mut buf);
+    s.serialize_str(full.get(..SEED_TIME_LEN).unwrap_or(""))
+}
+
+const SEED_TIME_LEN: usize = "2026-11-29T03:45:47".len();
 
 /// What a login needs to know about a principal.
 #[derive(Debug, Clone)]
@@ -196,6 +229,21 @@ mod tests {
         assert_eq!(format_micros(1_500_000), "1970-01-01T00:00:01.5Z");
         assert_eq!(format_micros(-1), "1969-12-31T23:59:59.999999Z");
         assert_eq!(format_micros(i64::MAX), "");
+    }
+
+    #[test]
+    fn accounts_show_a_mask_and_the_seeds_time() {
+        let account = Account::new("a".into(), "a@example.com".into(), 1_500_000);
+        assert_eq!(
+            serde_json::to_value(&account).unwrap(),
+            serde_json::json!({
+                "account_id": "a",
+                "email": "a@example.com",
+                "hashed_password": "**********",
+                "created": "1970-01-01T00:00:01",
+                "created_at": "1970-01-01T00:00:01.5Z",
+            })
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::api::{
     accounts, bulk, duplicates, extract, links, taglinks, tags, token, tokens, transfer,
 };
 use crate::auth::TokenResponse;
-use crate::model::{Account, Deleted, Link, Tag, TagLink, TagWithCount};
+use crate::model::{Account, Link, Tag, TagLink, TagWithCount};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,7 +23,7 @@ use crate::model::{Account, Deleted, Link, Tag, TagLink, TagWithCount};
         token::post_token, crate::api::health,
         transfer::post_import, transfer::get_export,
     ),
-    components(schemas(Link, Tag, TagLink, Account, Deleted, TokenResponse, extract::ErrorDetail, extract::ValidationError,
+    components(schemas(Link, Tag, TagLink, Account, TokenResponse, extract::ErrorDetail, extract::ValidationError,
         links::PostLink, links::PatchLink, links::LinkSort, tags::PostTag, tags::PatchTag, tags::TagList, TagWithCount, taglinks::PostTagLink, accounts::PostAccount, accounts::PatchAccount, token::LoginForm,
         links::OnDuplicate, duplicates::CheckAnswer, bulk::BulkEdit, bulk::BulkFlags, crate::store::bulk::BulkResult,
         transfer::ImportUpload, tokens::PostToken, tokens::NewToken, crate::store::tokens::ApiToken, crate::transfer::ImportReport, crate::transfer::InvalidBookmark, crate::transfer::ExportedLink)),

@@ -781,11 +781,7 @@ impl Store {
     // ---- accounts ---------------------------------------------------------------------------
 
     pub async fn create_account(&self, email: &str, hash: &str) -> ApiResult<Account> {
-        let account = Account {
-            account_id: new_id(),
-            email: email.to_owned(),
-            created_at: now_micros(),
-        };
+        let account = Account::new(new_id(), email.to_owned(), now_micros());
         let mut sql = Sql::new(
             "INSERT INTO accounts (account_id, email, email_key, hashed_password, security_stamp, created_at) \
              VALUES (?, ?, ?, ?, ?, ?)",
@@ -798,9 +794,7 @@ impl Store {
             .int(account.created_at);
         match self.execute(sql).await {
             Ok(_) => Ok(account),
-            Err(ApiError::Database(e)) if is_unique_violation(&e) => Err(ApiError::Conflict(
-                format!("An account with email '{email}' already exists"),
-            )),
+            Err(ApiError::Database(e)) if is_unique_violation(&e) => Err(email_taken(email)),
             Err(e) => Err(e),
         }
     }
@@ -940,13 +934,27 @@ impl Store {
         }
     }
 
-    /// The account's tag of that name (compared case-insensitively), created if missing.
+    /// A new tag; 409 if the account has one of that name already (compared
+    /// case-insensitively).
     pub async fn create_tag(&self, account_id: &str, name: &str) -> ApiResult<Tag> {
         let args = (account_id.to_owned(), name.to_owned());
         self.write(args, |mut c, (account_id, name)| {
             Box::pin(async move {
                 c.require_account(&account_id).await?;
-                c.tag_by_name_or_create(&account_id, &name).await
+                let tag = Tag {
+                    tag_id: new_id(),
+                    tag: name,
+                    account_id,
+                    created_at: now_micros(),
+                };
+                if c.insert_tag(&tag).await? {
+                    Ok(tag)
+                } else {
+                    Err(ApiError::Conflict(format!(
+                        "Tag with name {} exists for account {}",
+                        tag.tag, tag.account_id
+                    )))
+                }
             })
         })
         .await
@@ -1096,7 +1104,8 @@ impl Store {
 
     // ---- tag-links --------------------------------------------------------------------------
 
-    /// Link an existing tag to an existing link, both of `account_id`; repeating it is fine.
+    /// Link an existing tag to an existing link, both of `account_id` (422 otherwise, the tag
+    /// checked first); 409 if the pair exists.
     pub async fn create_taglink(
         &self,
         account_id: &str,
@@ -1111,16 +1120,27 @@ impl Store {
                     Sql::new("SELECT tag_id FROM tags WHERE tag_id = ? AND account_id = ?");
                 tag.text(&tag_id).text(&account_id);
                 if c.fetch_optional::<(String,)>(tag).await?.is_none() {
-                    return Err(ApiError::NotFound("Tag not found".into()));
+                    return Err(ApiError::Unprocessable(tag_not_in_account(
+                        &tag_id,
+                        &account_id,
+                    )));
                 }
                 let mut link =
                     Sql::new("SELECT created_at FROM links WHERE link_id = ? AND account_id = ?");
                 link.text(&link_id).text(&account_id);
                 let Some((link_created_at,)) = c.fetch_optional::<(i64,)>(link).await? else {
-                    return Err(ApiError::NotFound("Link not found".into()));
+                    return Err(ApiError::Unprocessable(format!(
+                        "Link with link_id {link_id} not found for account_id {account_id}"
+                    )));
                 };
-                c.insert_taglink(&account_id, &tag_id, &link_id, link_created_at)
-                    .await?;
+                if !c
+                    .insert_taglink(&account_id, &tag_id, &link_id, link_created_at)
+                    .await?
+                {
+                    return Err(ApiError::Conflict(format!(
+                        "TagLink with tag_id {tag_id} and link_id {link_id} exists"
+                    )));
+                }
                 Ok(TagLink {
                     tag_id,
                     link_id,
@@ -1322,11 +1342,7 @@ impl Conn<'_> {
             update.text(email).text(email_key(email)).text(account_id);
             match self.execute(update).await {
                 Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => {
-                    return Err(ApiError::Conflict(format!(
-                        "An account with email '{email}' already exists"
-                    )))
-                }
+                Err(e) if is_unique_violation(&e) => return Err(email_taken(email)),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -1529,7 +1545,7 @@ impl Conn<'_> {
                 select.text(tag_id).text(account_id);
                 match self.fetch_optional::<(String,)>(select).await? {
                     Some((id,)) => id,
-                    None => return Err(ApiError::NotFound("Tag not found".into())),
+                    None => return Err(ApiError::NotFound(tag_not_in_account(tag_id, account_id))),
                 }
             }
             TagRef::Name(name) => self.tag_by_name_or_create(account_id, name).await?.tag_id,
@@ -1596,7 +1612,7 @@ impl Conn<'_> {
         tag_id: &str,
         link_id: &str,
         link_created_at: Micros,
-    ) -> ApiResult<()> {
+    ) -> ApiResult<bool> {
         let mut insert = Sql::new(&self.insert_ignore(
             "taglinks (tag_id, link_id, account_id, created_at, link_created_at) \
              VALUES (?, ?, ?, ?, ?)",
@@ -1607,8 +1623,21 @@ impl Conn<'_> {
             .text(account_id)
             .int(now_micros())
             .int(link_created_at);
-        self.execute(insert).await?;
-        Ok(())
+        Ok(self.execute(insert).await? == 1)
+    }
+
+    /// Insert a tag row; `false` (and nothing inserted) if the account has a tag of that name.
+    async fn insert_tag(&mut self, tag: &Tag) -> ApiResult<bool> {
+        let mut insert = Sql::new(&self.insert_ignore(
+            "tags (tag_id, tag, tag_key, account_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        ));
+        insert
+            .text(&tag.tag_id)
+            .text(&tag.tag)
+            .text(tag_key(&tag.tag))
+            .text(&tag.account_id)
+            .int(tag.created_at);
+        Ok(self.insert(insert).await? == 1)
     }
 }
 
@@ -1751,6 +1780,14 @@ pub enum TagRef<'a> {
 
 pub fn account_not_found(account_id: &str) -> ApiError {
     ApiError::NotFound(format!("Account with account_id '{account_id}' not found"))
+}
+
+fn email_taken(email: &str) -> ApiError {
+    ApiError::Conflict(format!("Account with email {email} exists"))
+}
+
+fn tag_not_in_account(tag_id: &str, account_id: &str) -> String {
+    format!("Tag with tag_id {tag_id} not found for account_id {account_id}")
 }
 
 /// The key under which tag names are unique: the same on every engine, whatever its collation.

@@ -12,9 +12,24 @@ async fn tag_names_compare_case_insensitively_also_beyond_ascii() {
         let (_, token) = app.create_account(&admin, "case@example.com").await;
         let (_, first) = app.post(&token, "/tag/", json!({"tag": "Äpfel"})).await;
         let (status, again) = app.post(&token, "/tag/", json!({"tag": "äPFEL"})).await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(again["tag_id"], first["tag_id"]);
-        assert_eq!(again["tag"], "Äpfel", "the first spelling is kept");
+        assert_eq!(status, StatusCode::CONFLICT, "{again}");
+        let (status, link) = app
+            .post(
+                &token,
+                "/link/",
+                json!({"link": "https://example.com/", "tag": "äPFEL"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{link}");
+        let (_, tagged) = app
+            .get(
+                &token,
+                &format!("/link/?tag_id={}", first["tag_id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(tagged, json!([link]), "the link got the first tag");
+        let (_, again) = app.get(&token, "/tag/?tag=%C3%A4PFEL").await;
+        assert_eq!(again[0]["tag"], "Äpfel", "the first spelling is kept");
         // Different letters stay different tags, even where a collation would fold them.
         let (_, plain) = app.post(&token, "/tag/", json!({"tag": "Apfel"})).await;
         assert_ne!(plain["tag_id"], first["tag_id"]);

@@ -358,7 +358,13 @@ async fn wrong_content_type_is_415_json_and_stores_nothing() {
             r#"{"tag": "seed"}"#,
         )
         .await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        // Read as JSON: the tag exists, so 409 names it.
+        assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.text);
+        assert!(
+            answer.text.contains("Tag with name seed exists"),
+            "{}",
+            answer.text
+        );
         assert_eq!(counts(&app).await, before);
     })
     .await;
@@ -513,10 +519,11 @@ async fn bodies_over_one_mib_are_413_json_with_or_without_content_length() {
         );
         answer.json("oversized login form");
 
-        // A small chunked body is read normally.
+        // A small chunked body is read normally (the tag exists: 409 names it).
         let (status, text) =
             post_chunked(&app, "/tag/", &token, br#"{"tag": "seed"}"#.to_vec()).await;
-        assert_eq!(status, 200, "{text}");
+        assert_eq!(status, 409, "{text}");
+        assert!(text.contains("Tag with name seed exists"), "{text}");
 
         assert_eq!(counts(&app).await, before);
     })
@@ -543,7 +550,14 @@ async fn unknown_odd_and_very_long_ids_are_404() {
             format!("%20{link_id}"),
         ];
         for id in &ids {
-            for (resource, detail) in [("link", "Link not found"), ("tag", "Tag not found")] {
+            // The messages name the id as the path gave it, percent-decoded.
+            let decoded: String = form_urlencoded::parse(format!("x={id}").as_bytes())
+                .map(|(_, v)| v.into_owned())
+                .collect();
+            for (resource, detail) in [
+                ("link", format!("Link with link_id {decoded} not found")),
+                ("tag", format!("Tag with tag_id {decoded} not found")),
+            ] {
                 let what = format!("{resource} {}", &id[..id.len().min(40)]);
                 let path = format!("/{resource}/{id}");
                 let (status, body) = app.get(&token, &path).await;
@@ -551,6 +565,7 @@ async fn unknown_odd_and_very_long_ids_are_404() {
                 assert_eq!(body, json!({"detail": detail}), "GET {what}");
                 let (status, body) = app.delete(&token, &path).await;
                 assert_eq!(status, StatusCode::NOT_FOUND, "DELETE {what}: {body}");
+                assert_eq!(body, json!({"detail": detail}), "DELETE {what}");
                 let (status, body) = app.delete(&admin, &path).await;
                 assert_eq!(status, StatusCode::NOT_FOUND, "admin DELETE {what}: {body}");
             }
@@ -564,6 +579,10 @@ async fn unknown_odd_and_very_long_ids_are_404() {
             );
             let (status, body) = app.delete(&admin, &format!("/account/{id}")).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+            assert_eq!(
+                body,
+                json!({"detail": format!("Account id {decoded} not found")})
+            );
         }
 
         // Unknown ids inside bodies and queries.
@@ -579,8 +598,10 @@ async fn unknown_odd_and_very_long_ids_are_404() {
                     json!({"link": "https://u.example/", "tag_id": id}),
                 )
                 .await;
+            let tag_not_found =
+                format!("Tag with tag_id {id} not found for account_id {account_id}");
             assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-            assert_eq!(body, json!({"detail": "Tag not found"}));
+            assert_eq!(body, json!({ "detail": tag_not_found }));
             let (status, body) = app
                 .post(
                     &token,
@@ -588,8 +609,8 @@ async fn unknown_odd_and_very_long_ids_are_404() {
                     json!({"tag_id": id, "link_id": link_id}),
                 )
                 .await;
-            assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-            assert_eq!(body, json!({"detail": "Tag not found"}));
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(body, json!({ "detail": tag_not_found }));
             let (status, body) = app
                 .post(
                     &token,
@@ -597,8 +618,11 @@ async fn unknown_odd_and_very_long_ids_are_404() {
                     json!({"tag_id": tag_id, "link_id": id}),
                 )
                 .await;
-            assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-            assert_eq!(body, json!({"detail": "Link not found"}));
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(
+                body,
+                json!({"detail": format!("Link with link_id {id} not found for account_id {account_id}")})
+            );
             let (status, body) = app
                 .post(&admin, "/tag/", json!({"tag": "t", "account_id": id}))
                 .await;
@@ -617,7 +641,7 @@ async fn unknown_odd_and_very_long_ids_are_404() {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body, json!({"deleted": 0}));
+        assert_eq!(body, json!("OK"));
         assert_eq!(counts(&app).await, before);
 
         // The real ones still work.
@@ -1124,8 +1148,11 @@ async fn paths_work_with_and_without_the_trailing_slash() {
             assert_eq!(status, StatusCode::OK, "{path}: {body}");
             assert_eq!(body, first, "{path}");
         }
-        let (status, tag) = app.post(&token, "/tag", json!({"tag": "S"})).await;
-        assert_eq!(status, StatusCode::OK, "{tag}");
+        let (status, body) = app.post(&token, "/tag", json!({"tag": "S"})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        let (status, tags) = app.get(&token, "/tag?tag=S").await;
+        assert_eq!(status, StatusCode::OK, "{tags}");
+        let tag = tags[0].clone();
         assert_eq!(tag["tag"], "s", "the first spelling is kept");
         let tag_id = tag["tag_id"].as_str().unwrap();
         for path in [
@@ -1147,7 +1174,7 @@ async fn paths_work_with_and_without_the_trailing_slash() {
         }
         let (status, deleted) = app.delete(&token, &format!("/link/{id}/")).await;
         assert_eq!(status, StatusCode::OK, "{deleted}");
-        assert_eq!(deleted, first);
+        assert_eq!(deleted, json!("OK"));
         let (status, _) = app.get(&token, &format!("/link/{id}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         // The login form is served at /token too.

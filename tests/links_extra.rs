@@ -257,7 +257,10 @@ async fn patching_a_link_changes_only_what_is_given() {
 
         let (status, body) = patch(&app, &token, "/link/no-such-link", json!({"title": "x"})).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(body, json!({"detail": "Link not found"}));
+        assert_eq!(
+            body,
+            json!({"detail": "Link with link_id no-such-link not found"})
+        );
     })
     .await;
 }
@@ -363,7 +366,10 @@ async fn link_edits_respect_tenant_isolation() {
         )
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(body, json!({"detail": "Link not found"}));
+        assert_eq!(
+            body,
+            json!({"detail": format!("Link with link_id {} not found", anns["link_id"].as_str().unwrap())})
+        );
         let (_, read) = app.get(&ann, &path).await;
         assert_eq!(read, anns);
         assert_eq!(app.count("SELECT COUNT(*) FROM taglinks").await, 1);
@@ -494,7 +500,7 @@ async fn renaming_a_tag_and_merging_onto_an_existing_name() {
         assert_eq!(body["detail"][0]["type"], "missing");
         let (status, body) = patch(&app, &token, "/tag/nope", json!({"tag": "x"})).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(body, json!({"detail": "Tag not found"}));
+        assert_eq!(body, json!({"detail": "Tag with tag_id nope not found"}));
     })
     .await;
 }
@@ -515,7 +521,7 @@ async fn renames_and_merges_respect_tenant_isolation() {
         // Bob cannot rename Ann's tag.
         let (status, body) = patch(&app, &bob, &format!("/tag/{ann_tag}"), json!({"tag": "later"})).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(body, json!({"detail": "Tag not found"}));
+        assert_eq!(body, json!({"detail": format!("Tag with tag_id {ann_tag} not found")}));
         // Bob renaming his tag onto the name of Ann's: a plain rename, no merge across accounts.
         let (status, renamed) = patch(&app, &bob, &format!("/tag/{bob_tag}"), json!({"tag": "Reading"})).await;
         assert_eq!(status, StatusCode::OK);

@@ -56,7 +56,11 @@ async fn the_readme_curl_examples_work_as_written() {
         "README walk-through failed\nstdout:\n{stdout}\nstderr:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains(r#"{"deleted":1}"#), "{stdout}");
+    assert!(stdout.contains(r#""OK""#), "{stdout}");
+    assert!(
+        stdout.contains(r#""hashed_password":"**********""#),
+        "{stdout}"
+    );
     // It ends by deleting ann's account with everything in it.
     assert_eq!(app.count("SELECT COUNT(*) FROM accounts").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM links").await, 0);

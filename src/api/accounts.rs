@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{both, page, ErrorDetail, JsonBody, QueryParams};
-use crate::api::Json;
+use crate::api::{deleted, Json};
 use crate::app::AppState;
 use crate::auth::{AdminCaller, Caller, Principal};
 use crate::error::{ApiError, ApiResult};
@@ -49,8 +49,8 @@ pub struct AccountQuery {
 /// Create an account (admin only).
 #[utoipa::path(post, path = "/account/", tag = "accounts", request_body = PostAccount,
     responses((status = 200, body = Account),
-        (status = 403, description = "Not the admin scope", body = ErrorDetail),
-        (status = 409, description = "The email is taken", body = ErrorDetail),
+        (status = 401, description = "Not authenticated, invalid token, or not the admin scope (Not enough permissions)", body = ErrorDetail),
+        (status = 409, description = "Account with email … exists", body = ErrorDetail),
         (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin"])))]
 pub async fn post_account(
@@ -68,7 +68,9 @@ pub async fn post_account(
 
 /// List accounts: every account for the admin, only itself for an account.
 #[utoipa::path(get, path = "/account/", tag = "accounts", params(AccountQuery),
-    responses((status = 200, body = Vec<Account>), (status = 422, body = ErrorDetail)),
+    responses((status = 200, body = Vec<Account>),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn list_accounts(
     State(state): State<AppState>,
@@ -94,7 +96,9 @@ fn visible(caller: &Principal, account_id: &str) -> ApiResult<()> {
 /// Get an account: any for the admin, only itself for an account.
 #[utoipa::path(get, path = "/account/{account_id}", tag = "accounts",
     params(("account_id" = String, Path, description = "Id of the account")),
-    responses((status = 200, body = Account), (status = 404, body = ErrorDetail)),
+    responses((status = 200, body = Account),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 404, description = "Account with account_id '…' not found", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn get_account(
     State(state): State<AppState>,
@@ -111,18 +115,21 @@ pub async fn get_account(
 /// Delete an account with all its links, tags and tag-links; its tokens stop working.
 #[utoipa::path(delete, path = "/account/{account_id}", tag = "accounts",
     params(("account_id" = String, Path, description = "Id of the account")),
-    responses((status = 200, description = "The deleted account", body = Account), (status = 404, body = ErrorDetail)),
+    responses((status = 200, description = "Deleted: the JSON string \"OK\"", body = String, content_type = "application/json", example = json!("OK")),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 404, description = "Account with account_id '…' not found (account scope), Account id … not found (admin)", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn delete_account(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(account_id): Path<String>,
-) -> ApiResult<Json<Account>> {
+) -> ApiResult<Json<&'static str>> {
     visible(&caller, &account_id)?;
     let account = state.store.delete_account(&account_id).await?;
+    // The seed words this one differently from every other "not found" of an account.
     account
-        .map(Json)
-        .ok_or_else(|| account_not_found(&account_id))
+        .map(|_| deleted())
+        .ok_or_else(|| ApiError::NotFound(format!("Account id {account_id} not found")))
 }
 
 /// Change an account's email and/or password: an account itself, or the admin any account.
@@ -130,8 +137,9 @@ pub async fn delete_account(
 #[utoipa::path(patch, path = "/account/{account_id}", tag = "accounts", request_body = PatchAccount,
     params(("account_id" = String, Path, description = "Id of the account")),
     responses((status = 200, description = "The changed account", body = Account),
-        (status = 404, body = ErrorDetail),
-        (status = 409, description = "The email is taken", body = ErrorDetail),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 404, description = "Account with account_id '…' not found", body = ErrorDetail),
+        (status = 409, description = "Account with email … exists", body = ErrorDetail),
         (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn patch_account(

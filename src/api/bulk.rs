@@ -57,6 +57,7 @@ fn body_error(loc: &[&str], msg: impl Into<String>, kind: &str) -> FieldError {
 /// those the edit changed (`changed`).
 #[utoipa::path(post, path = "/link/bulk/", tag = "links", request_body = BulkEdit,
     responses((status = 200, body = BulkResult),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
         (status = 404, description = "(admin) account not found", body = ErrorDetail),
         (status = 422, description = "Invalid input or account_id rules", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]

@@ -32,7 +32,9 @@ pub struct CheckAnswer {
 
 /// Whether the caller already has a link with this URL (normalised).
 #[utoipa::path(get, path = "/link/check/", tag = "links", params(CheckQuery),
-    responses((status = 200, body = CheckAnswer), (status = 422, body = ErrorDetail)),
+    responses((status = 200, body = CheckAnswer),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn check_link(
     State(state): State<AppState>,

@@ -8,7 +8,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
-use crate::api::Json;
+use crate::api::{deleted, Json};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -154,14 +154,16 @@ fn query_error(field: &str, msg: impl Into<String>, kind: &str) -> FieldError {
     FieldError::new(vec![json!("query"), json!(field)], msg, kind)
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("Link not found".into())
+fn not_found(link_id: &str) -> ApiError {
+    ApiError::NotFound(format!("Link with link_id {link_id} not found"))
 }
 
 /// Get one link.
 #[utoipa::path(get, path = "/link/{link_id}", tag = "links",
     params(("link_id" = String, Path, description = "Id of the link")),
-    responses((status = 200, body = Link), (status = 404, description = "Link not found", body = ErrorDetail)),
+    responses((status = 200, body = Link),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 404, description = "Link with link_id … not found", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn get_link(
     State(state): State<AppState>,
@@ -172,7 +174,7 @@ pub async fn get_link(
         .store
         .get_link(caller.account_scope(), &link_id)
         .await?;
-    link.map(Json).ok_or_else(not_found)
+    link.map(Json).ok_or_else(|| not_found(&link_id))
 }
 
 /// List links, oldest first unless `sort=-created_at`; optionally only those carrying tags,
@@ -181,6 +183,7 @@ pub async fn get_link(
 #[utoipa::path(get, path = "/link/", tag = "links", params(LinkQuery),
     responses((status = 200, body = Vec<Link>,
             headers(("X-Total-Count" = i64, description = "Number of links matching the filters, on all pages"))),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
         (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn list_links(
@@ -258,8 +261,9 @@ pub async fn list_links(
 /// `return`, only when the account has no link with this URL yet.
 #[utoipa::path(post, path = "/link/", tag = "links", request_body = PostLink, params(PostLinkQuery),
     responses((status = 200, description = "The new link (or with `on_duplicate=return`, the existing one)", body = Link),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 404, description = "Tag with tag_id … not found for account_id …, or (admin) account not found", body = ErrorDetail),
         (status = 409, description = "`on_duplicate=reject` and the account has this URL: `{\"detail\": ..., \"link_id\": <existing>}`", body = ErrorDetail),
-        (status = 404, description = "Tag not found, or (admin) account not found", body = ErrorDetail),
         (status = 422, description = "Invalid input or account_id/tag rules", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn post_link(
@@ -350,7 +354,8 @@ pub async fn post_link(
 #[utoipa::path(patch, path = "/link/{link_id}", tag = "links", request_body = PatchLink,
     params(("link_id" = String, Path, description = "Id of the link")),
     responses((status = 200, description = "The changed link", body = Link),
-        (status = 404, description = "Link not found", body = ErrorDetail),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 404, description = "Link with link_id … not found", body = ErrorDetail),
         (status = 422, description = "Invalid input", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn patch_link(
@@ -428,22 +433,24 @@ pub async fn patch_link(
         .store
         .update_link(caller.account_scope(), &link_id, &changes)
         .await?;
-    link.map(Json).ok_or_else(not_found)
+    link.map(Json).ok_or_else(|| not_found(&link_id))
 }
 
 /// Delete a link and its tag-links.
 #[utoipa::path(delete, path = "/link/{link_id}", tag = "links",
     params(("link_id" = String, Path, description = "Id of the link")),
-    responses((status = 200, description = "The deleted link", body = Link), (status = 404, body = ErrorDetail)),
+    responses((status = 200, description = "Deleted: the JSON string \"OK\"", body = String, content_type = "application/json", example = json!("OK")),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 404, description = "Link with link_id … not found", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn delete_link(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(link_id): Path<String>,
-) -> ApiResult<Json<Link>> {
+) -> ApiResult<Json<&'static str>> {
     let link = state
         .store
         .delete_link(caller.account_scope(), &link_id)
         .await?;
-    link.map(Json).ok_or_else(not_found)
+    link.map(|_| deleted()).ok_or_else(|| not_found(&link_id))
 }

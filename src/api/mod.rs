@@ -118,6 +118,11 @@ pub fn normalize_path<B>(root_path: &str, mut req: Request<B>) -> Request<B> {
     req
 }
 
+/// What every DELETE answers when it succeeds, as the seed does: the JSON string `"OK"`.
+pub fn deleted() -> Json<&'static str> {
+    Json("OK")
+}
+
 /// A JSON answer. Unlike `axum::Json`, whose buffer starts at 128 bytes and grows (a link
 /// alone is larger), it serialises into a buffer that holds a typical answer at once.
 pub struct Json<T>(pub T);

@@ -5,11 +5,11 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
-use crate::api::Json;
+use crate::api::{deleted, Json};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Deleted, TagLink};
+use crate::model::TagLink;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PostTagLink {
@@ -47,7 +47,9 @@ pub struct DeleteTagLinkQuery {
 
 /// List tag-links.
 #[utoipa::path(get, path = "/taglink/", tag = "taglinks", params(TagLinkQuery),
-    responses((status = 200, body = Vec<TagLink>), (status = 422, body = ErrorDetail)),
+    responses((status = 200, body = Vec<TagLink>),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn list_taglinks(
     State(state): State<AppState>,
@@ -68,11 +70,13 @@ pub async fn list_taglinks(
     Ok(Json(taglinks))
 }
 
-/// Attach an existing tag to an existing link of the same account; repeating it is no error.
+/// Attach an existing tag to an existing link of the same account.
 #[utoipa::path(post, path = "/taglink/", tag = "taglinks", request_body = PostTagLink,
     responses((status = 200, body = TagLink),
-        (status = 404, description = "Tag not found / Link not found / (admin) account not found", body = ErrorDetail),
-        (status = 422, body = ErrorDetail)),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 404, description = "(admin) account not found", body = ErrorDetail),
+        (status = 409, description = "TagLink with tag_id … and link_id … exists", body = ErrorDetail),
+        (status = 422, description = "Tag with tag_id … not found for account_id … / Link with link_id … not found for account_id … (the tag checked first), or invalid input", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn post_taglink(
     State(state): State<AppState>,
@@ -87,23 +91,24 @@ pub async fn post_taglink(
     Ok(Json(taglink))
 }
 
-/// Delete the matching tag-links of the caller's account.
+/// Delete the matching tag-links of the caller's account; `"OK"` whether or not any matched.
 #[utoipa::path(delete, path = "/taglink/", tag = "taglinks", params(DeleteTagLinkQuery),
-    responses((status = 200, description = "How many tag-links were deleted", body = Deleted),
+    responses((status = 200, description = "Deleted (or nothing matched): the JSON string \"OK\"", body = String, content_type = "application/json", example = json!("OK")),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
         (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn delete_taglinks(
     State(state): State<AppState>,
     Caller(caller): Caller,
     QueryParams(q): QueryParams<DeleteTagLinkQuery>,
-) -> ApiResult<Json<Deleted>> {
+) -> ApiResult<Json<&'static str>> {
     let account = caller.target_account(q.account_id.as_deref(), false)?;
     if q.link_id.is_none() && q.tag_id.is_none() {
         return Err(ApiError::Unprocessable(
             "One or both of tag_id and link_id must be specified".into(),
         ));
     }
-    let deleted = state
+    state
         .store
         .delete_taglinks(
             account.as_deref(),
@@ -111,5 +116,5 @@ pub async fn delete_taglinks(
             q.link_id.as_deref(),
         )
         .await?;
-    Ok(Json(Deleted { deleted }))
+    Ok(deleted())
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
-use crate::api::Json;
+use crate::api::{deleted, Json};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -47,14 +47,16 @@ pub struct TagQuery {
     pub limit: Option<i64>,
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("Tag not found".into())
+fn not_found(tag_id: &str) -> ApiError {
+    ApiError::NotFound(format!("Tag with tag_id {tag_id} not found"))
 }
 
 /// Get one tag.
 #[utoipa::path(get, path = "/tag/{tag_id}", tag = "tags",
     params(("tag_id" = String, Path, description = "Id of the tag")),
-    responses((status = 200, body = Tag), (status = 404, description = "Tag not found", body = ErrorDetail)),
+    responses((status = 200, body = Tag),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 404, description = "Tag with tag_id … not found", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn get_tag(
     State(state): State<AppState>,
@@ -62,7 +64,7 @@ pub async fn get_tag(
     Path(tag_id): Path<String>,
 ) -> ApiResult<Json<Tag>> {
     let tag = state.store.get_tag(caller.account_scope(), &tag_id).await?;
-    tag.map(Json).ok_or_else(not_found)
+    tag.map(Json).ok_or_else(|| not_found(&tag_id))
 }
 
 /// A list of tags, with their link counts when asked for.
@@ -101,6 +103,7 @@ impl ToSchema for TagList {
 /// List tags, oldest first; with `with_counts=true` each with its number of links.
 #[utoipa::path(get, path = "/tag/", tag = "tags", params(TagQuery),
     responses((status = 200, body = TagList, description = "The tags; each with `link_count` when `with_counts=true`"),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
         (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn list_tags(
@@ -129,7 +132,8 @@ pub async fn list_tags(
 #[utoipa::path(patch, path = "/tag/{tag_id}", tag = "tags", request_body = PatchTag,
     params(("tag_id" = String, Path, description = "Id of the tag")),
     responses((status = 200, description = "The renamed tag, or the tag it was merged into", body = Tag),
-        (status = 404, description = "Tag not found", body = ErrorDetail),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 404, description = "Tag with tag_id … not found", body = ErrorDetail),
         (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn patch_tag(
@@ -143,13 +147,15 @@ pub async fn patch_tag(
         .store
         .rename_tag(caller.account_scope(), &tag_id, &name)
         .await?;
-    tag.map(Json).ok_or_else(not_found)
+    tag.map(Json).ok_or_else(|| not_found(&tag_id))
 }
 
-/// Create a tag, or get the account's existing tag of that name.
+/// Create a tag; the account must not have one of that name yet (compared regardless of case).
 #[utoipa::path(post, path = "/tag/", tag = "tags", request_body = PostTag,
-    responses((status = 200, description = "The new or existing tag", body = Tag),
+    responses((status = 200, description = "The new tag", body = Tag),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
         (status = 404, description = "(admin) account not found", body = ErrorDetail),
+        (status = 409, description = "Tag with name … exists for account …", body = ErrorDetail),
         (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn post_tag(
@@ -165,16 +171,18 @@ pub async fn post_tag(
 /// Delete a tag and its tag-links; the links stay.
 #[utoipa::path(delete, path = "/tag/{tag_id}", tag = "tags",
     params(("tag_id" = String, Path, description = "Id of the tag")),
-    responses((status = 200, description = "The deleted tag", body = Tag), (status = 404, body = ErrorDetail)),
+    responses((status = 200, description = "Deleted: the JSON string \"OK\"", body = String, content_type = "application/json", example = json!("OK")),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
+        (status = 404, description = "Tag with tag_id … not found", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn delete_tag(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(tag_id): Path<String>,
-) -> ApiResult<Json<Tag>> {
+) -> ApiResult<Json<&'static str>> {
     let tag = state
         .store
         .delete_tag(caller.account_scope(), &tag_id)
         .await?;
-    tag.map(Json).ok_or_else(not_found)
+    tag.map(|_| deleted()).ok_or_else(|| not_found(&tag_id))
 }

@@ -59,6 +59,7 @@ pub struct ImportUpload {
         (ImportUpload = "multipart/form-data"))),
     responses((status = 200, body = ImportReport),
         (status = 400, description = "A multipart body that cannot be read", body = ErrorDetail),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
         (status = 404, description = "(admin) account not found", body = ErrorDetail),
         (status = 413, description = "The file is larger than 32 MiB", body = ErrorDetail),
         (status = 415, description = "Neither text/html nor multipart/form-data", body = ErrorDetail),
@@ -138,6 +139,7 @@ fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {
         (status = 200, description = "The links, oldest first", content(
             (String = "text/html"),
             (Vec<ExportedLink> = "application/json"))),
+        (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
         (status = 404, description = "(admin) account not found", body = ErrorDetail),
         (status = 422, description = "Unknown format, or the account_id rule", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]

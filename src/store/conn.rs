@@ -397,11 +397,7 @@ impl FromRow for TagLink {
 /// Columns: [`super::ACCOUNT_COLUMNS`].
 impl FromRow for Account {
     fn from_row<R: Row>(row: &R) -> Result<Self, DbError> {
-        Ok(Account {
-            account_id: row.text(0)?,
-            email: row.text(1)?,
-            created_at: row.int(2)?,
-        })
+        Ok(Account::new(row.text(0)?, row.text(1)?, row.int(2)?))
     }
 }
 

@@ -18,11 +18,7 @@ pub struct AccountWithCount {
 impl FromRow for AccountWithCount {
     fn from_row<R: Row>(row: &R) -> Result<Self, DbError> {
         Ok(AccountWithCount {
-            account: Account {
-                account_id: row.text(0)?,
-                email: row.text(1)?,
-                created_at: row.int(2)?,
-            },
+            account: Account::new(row.text(0)?, row.text(1)?, row.int(2)?),
             link_count: row.int(3)?,
         })
     }

@@ -186,7 +186,10 @@ impl From<ApiError> for UiError {
                 let _ = err.into_response();
                 UiError::Internal
             }
-            ApiError::Forbidden { .. } | ApiError::Unauthorized { .. } => UiError::Forbidden,
+            ApiError::Forbidden { .. }
+            | ApiError::InsufficientScope { .. }
+            | ApiError::NotAuthenticated
+            | ApiError::Unauthorized { .. } => UiError::Forbidden,
             other => UiError::BadRequest(other.to_string()),
         }
     }
