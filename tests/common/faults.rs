@@ -169,14 +169,25 @@ impl Worker {
     async fn rename(&mut self) {
         let from = format!("t{}", self.random(TAG_NAMES));
         let to = format!("T{}", self.random(TAG_NAMES));
-        let Some(tag) = self
+        let tag = self
             .send(Method::POST, "/tag/", Some(json!({"tag": from})))
             .await
-        else {
-            return;
-        };
-        let Some(id) = tag["tag_id"].as_str() else {
-            return;
+            .unwrap_or(Value::Null);
+        // POST /tag/ of an existing name is 409 (the seed's rule): find that tag instead.
+        let id = match tag["tag_id"].as_str() {
+            Some(id) => id.to_owned(),
+            None => {
+                let Some(found) = self
+                    .send(Method::GET, &format!("/tag/?tag={from}"), None)
+                    .await
+                else {
+                    return;
+                };
+                let Some(id) = found[0]["tag_id"].as_str() else {
+                    return;
+                };
+                id.to_owned()
+            }
         };
         let path = format!("/tag/{id}");
         // 404: another worker merged it away meanwhile; that is fine.
@@ -267,8 +278,10 @@ impl Worker {
             Ok((status, text)) => {
                 record.requests.push((server, started, finished, status));
                 let ok = (200..300).contains(&status);
-                // 404: a link or tag another worker deleted or merged away.
-                if !ok && status != 503 && status != 404 {
+                // 404: a link or tag another worker deleted or merged away. 409: a tag name
+                // another worker created first (POST /tag/ of an existing name).
+                let duplicate = status == 409 && text.contains(" exists for account ");
+                if !ok && status != 503 && status != 404 && !duplicate {
                     record.unexpected.push((server, status, text.clone()));
                 }
                 let body = serde_json::from_str(&text).unwrap_or(Value::Null);
