@@ -33,7 +33,7 @@ async fn exec(app: &TestApp, sql: &str) {
 async fn log_in(b: &Browser, user: &str, password: &str, admin: bool) {
     b.goto("/ui/login").await;
     if admin {
-        b.click("input[name=scope][value=admin]").await;
+        b.press("input[name=scope][value=admin]").await;
     }
     b.fill("#username", user).await;
     b.fill("#password", password).await;
@@ -268,7 +268,7 @@ async fn tag_and_transfer_flows(b: &Browser) {
         .send_keys(&file.display().to_string())
         .await
         .expect("choose file");
-    b.click("main form[enctype] button[type=submit]").await;
+    b.press("main form[enctype] button[type=submit]").await;
     b.find("#report").await;
     assert_eq!(b.text("#created").await, "1");
     assert_eq!(b.text("#skipped").await, "1");
@@ -301,7 +301,7 @@ async fn settings_flows(app: &TestApp, b: &Browser) {
     b.goto("/ui/settings").await;
     b.check_page("settings").await;
     b.fill("#token-name", "backup script").await;
-    b.click("input[name=access][value=read-write]").await;
+    b.press("input[name=access][value=read-write]").await;
     b.click("#create-token button[type=submit]").await;
     let secret = b.text("#new-token").await;
     assert!(secret.starts_with("tm_"), "{secret}");
@@ -310,6 +310,16 @@ async fn settings_flows(app: &TestApp, b: &Browser) {
     b.click("#create-token button[type=submit]").await;
     let reader = b.text("#new-token").await;
     assert_ne!(reader, secret);
+    // Reloading the page that showed the new token shows the settings again; it creates no
+    // third token.
+    assert_eq!(b.path().await, "/ui/settings");
+    b.client.refresh().await.expect("reload");
+    b.find("#token-list").await;
+    assert!(!b.exists("#new-token").await);
+    assert_eq!(
+        b.find_all_text("#token-list tbody tr td:first-child").await,
+        vec!["backup script", "reader"]
+    );
 
     // The tokens work on the API as the account; the read-only one only reads.
     let (status, links) = app.get(&secret, "/link/").await;
@@ -395,7 +405,8 @@ async fn settings_flows(app: &TestApp, b: &Browser) {
             assert_eq!(b.text("main h1").await, "Edit bookmark");
             b.fill("#title", "API docs").await;
         }
-        b.click("main form button[type=submit]").await;
+        // The popup closes itself once saved.
+        b.press("main form button[type=submit]").await;
         wait_for_windows(b, 1).await;
         b.client.switch_to_window(main.clone()).await.expect("back");
     }
@@ -424,6 +435,17 @@ async fn settings_flows(app: &TestApp, b: &Browser) {
     }
     b.screenshot("phone").await;
     b.client.set_window_size(1100, 900).await.expect("resize");
+    // The theme follows the system's setting: light by default, dark when it asks for dark.
+    let background = || b.js("return getComputedStyle(document.body).backgroundColor;");
+    b.goto("/ui/").await;
+    b.prefer_dark(false).await;
+    let light = background().await;
+    b.prefer_dark(true).await;
+    assert_eq!(background().await, json!("rgb(23, 24, 27)"));
+    b.screenshot("dark").await;
+    b.prefer_dark(false).await;
+    assert_eq!(background().await, light);
+    assert_ne!(light, json!("rgb(23, 24, 27)"));
     b.console().await; // the Swagger UI page is not ours to judge
 }
 

@@ -116,7 +116,9 @@ async fn page(
                 " to the API. A token acts with your account's rights; a read-only one may only read."
             }
             @if let Some(secret) = &view.new_token {
-                div.notice role="status" {
+                // The script turns this answer to a POST into the settings page's own address,
+                // so that reloading it shows the page instead of creating another token.
+                div.notice role="status" data-replace-url=(ui.url("/ui/settings")) {
                     p { strong { "Copy your new token now; it is not shown again." } }
                     code.secret #new-token { (secret) }
                 }

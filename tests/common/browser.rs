@@ -86,6 +86,31 @@ impl WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
+/// chromedriver's door to the DevTools protocol: one command with its parameters.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or("")
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
+        let body = json!({"cmd": self.cmd, "params": self.params});
+        (Method::POST, Some(body.to_string()))
+    }
+}
+
 pub fn screenshot_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
@@ -175,7 +200,32 @@ impl Browser {
         input.send_keys(value).await.expect("type");
     }
 
+    /// Click a link or a form's button, and wait until the browser shows the page it leads to
+    /// (reading the next page's elements before it has replaced this one would find stale or
+    /// old ones).
     pub async fn click(&self, css: &str) {
+        self.js("window.__tmarkOldPage = true; return null;").await;
+        self.find(css).await.click().await.expect("click");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            // An error here means the new page is still loading.
+            let old = self
+                .client
+                .execute("return window.__tmarkOldPage === true;", vec![])
+                .await;
+            if matches!(old, Ok(Value::Bool(false))) {
+                return;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("clicking {css} on {} led to no new page", self.path().await);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Click something that changes this page in place (a radio button, a checkbox, a button
+    /// that a script handles).
+    pub async fn press(&self, css: &str) {
         self.find(css).await.click().await.expect("click");
     }
 
@@ -213,6 +263,19 @@ impl Browser {
         let png = self.client.screenshot().await.expect("screenshot");
         let file = screenshot_dir().join(format!("{}-{name}.png", self.label));
         std::fs::write(&file, png).expect("write screenshot");
+    }
+
+    /// Make the page see the system's colour scheme as dark (`true`) or light.
+    pub async fn prefer_dark(&self, dark: bool) {
+        let scheme = if dark { "dark" } else { "light" };
+        let params = json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]});
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Emulation.setEmulatedMedia",
+                params,
+            })
+            .await
+            .expect("emulate the colour scheme");
     }
 
     /// The console messages since the last call, as chromedriver reports them.

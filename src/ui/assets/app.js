@@ -1,5 +1,6 @@
 // tagmark's web app: keyboard shortcuts, tag autocomplete for a comma-separated field, closing
-// the bookmarklet's popup after a save, and upload progress. Every page works without it.
+// the bookmarklet's popup after a save, upload progress, and no repeated POST on reload.
+// Every page works without it.
 "use strict";
 (function () {
   var body = document.body;
@@ -40,6 +41,13 @@
     input.addEventListener("input", refresh);
     input.addEventListener("focus", refresh);
   });
+
+  // A page answering a POST that must not be sent twice (a new token) takes its GET address,
+  // so that reloading it does not repeat the POST.
+  var replace = body.querySelector("[data-replace-url]");
+  if (replace && window.history && history.replaceState) {
+    history.replaceState(null, "", replace.dataset.replaceUrl);
+  }
 
   // The bookmarklet's popup closes itself once the link is saved.
   if (body.querySelector("[data-close-window]")) {
