@@ -75,6 +75,38 @@ impl DbConn {
         value.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// The rows `sql` selects with one text argument (`?`; `$1` on PostgreSQL), every column
+    /// read as text.
+    pub async fn texts(&mut self, sql: &str, arg: &str) -> Vec<Vec<String>> {
+        fn all<R: Row>(
+            rows: Vec<R>,
+            get: impl Fn(&R, usize) -> sqlx::Result<String>,
+        ) -> sqlx::Result<Vec<Vec<String>>> {
+            rows.iter()
+                .map(|row| (0..row.len()).map(|i| get(row, i)).collect())
+                .collect()
+        }
+        let found = match self {
+            DbConn::MySql(c) => match sqlx::query(sql).bind(arg).fetch_all(c).await {
+                Ok(rows) => all(rows, |r, i| r.try_get_unchecked(i)),
+                Err(e) => Err(e),
+            },
+            DbConn::Postgres(c) => match sqlx::query(&sql.replace('?', "$1"))
+                .bind(arg)
+                .fetch_all(c)
+                .await
+            {
+                Ok(rows) => all(rows, |r, i| r.try_get(i)),
+                Err(e) => Err(e),
+            },
+            DbConn::Sqlite(c) => match sqlx::query(sql).bind(arg).fetch_all(c).await {
+                Ok(rows) => all(rows, |r, i| r.try_get(i)),
+                Err(e) => Err(e),
+            },
+        };
+        found.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// Run the first `count` migrations of that engine (to make an older release's database).
     pub async fn migrate_first(&mut self, count: usize) {
         let mut migrator = match self {
