@@ -65,7 +65,7 @@ pub enum ApiError {
     /// 429 with the seconds to wait in `Retry-After`.
     #[error("Too many failed login attempts; try again later")]
     TooManyRequests(u64),
-    /// 503: the database cannot be reached right now.
+    /// 503: the database cannot be reached right now, or kept conflicting; `Retry-After: 1`.
     #[error("Service temporarily unavailable")]
     Unavailable,
     #[error(transparent)]
@@ -185,10 +185,16 @@ impl IntoResponse for ApiError {
             other => json!({ "detail": other.to_string() }),
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if let ApiError::TooManyRequests(seconds) = &self {
+        let retry_after = match &self {
+            ApiError::TooManyRequests(seconds) => Some(*seconds),
+            // The database is back, or the conflict over, within seconds as a rule.
+            ApiError::Unavailable => Some(1),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*seconds));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         let challenge = match &self {
             ApiError::Unauthorized { scopes }

@@ -610,23 +610,30 @@ impl Store {
     }
 
     /// Run a write transaction again when the engine gave up on it for a conflict with another
-    /// one (serialization failure, deadlock, SQLite busy): a bounded number of times, with a
-    /// short growing pause, so that engines such as CockroachDB or Galera never surface it.
+    /// one (serialization failure, deadlock, SQLite busy), with a short growing pause, so that
+    /// engines such as CockroachDB or Galera never surface it. A transaction still conflicting
+    /// after [`RETRY_BUDGET`] (writers meeting on the same rows of a cluster that is losing a
+    /// node) answers 503: nothing was written, and the client may try again.
     async fn retrying<T, F, Fut>(&self, mut op: F) -> ApiResult<T>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = ApiResult<T>>,
     {
+        let started = std::time::Instant::now();
         let mut attempt = 0u32;
         loop {
             match op().await {
-                Err(ApiError::Database(err)) if attempt < MAX_RETRIES && is_retryable(&err) => {
+                Err(ApiError::Database(err)) if is_retryable(&err) => {
                     attempt += 1;
+                    if started.elapsed() >= RETRY_BUDGET {
+                        tracing::warn!(attempt, error = %err, "gave up on a conflicting transaction");
+                        return Err(ApiError::Unavailable);
+                    }
                     tracing::debug!(attempt, error = %err, "retrying a conflicting transaction");
                     // Exponential with jitter: conflicting writers (on a Galera cluster, also
                     // on other nodes, found out only at commit) spread apart instead of meeting
-                    // again; at most ~2 s over all attempts.
-                    let ceiling = (5u64 << attempt).min(400);
+                    // again; at most 400 ms a pause.
+                    let ceiling = (5u64 << attempt.min(7)).min(400);
                     let pause = 5 + rand::random::<u64>() % ceiling;
                     tokio::time::sleep(Duration::from_millis(pause)).await;
                 }
@@ -1641,7 +1648,11 @@ impl Conn<'_> {
     }
 }
 
+/// How many times a tag rename runs again after a concurrent transaction created the name.
 const MAX_RETRIES: u32 = 10;
+
+/// How long a write transaction is run again after conflicts before it answers 503.
+const RETRY_BUDGET: Duration = Duration::from_secs(5);
 
 /// Conflicts that a retry of the whole transaction resolves: SQLSTATE 40001 (serialization
 /// failure; MySQL reports its deadlock 1213 so too, and Galera a write set that failed

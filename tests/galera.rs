@@ -354,7 +354,6 @@ fn median(mut times: Vec<Duration>) -> u128 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "since the native-driver change, PATCH /tag/{id} answers 500 on a Galera deadlock (1213) during the node loss: certification failures of tag renames are not retried; see issue 15"]
 async fn a_node_killed_under_write_load_loses_nothing_acknowledged() {
     let _cluster = cluster(true).await;
     let db = galera::fresh_db().await;

@@ -96,6 +96,16 @@ async fn an_unreachable_database_answers_503_and_the_server_recovers() {
         assert!(body["detail"].is_string(), "{body}");
         let (status, body) = app.get(&admin, "/account/").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        // Clients are told when to try again.
+        let answer = app
+            .client
+            .get(app.url("/account/"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(answer.headers()["retry-after"], "1");
 
         proxy.set_up(true);
         let mut recovered = false;
