@@ -143,7 +143,11 @@ pub async fn split_app(config: Config) -> TestApp {
     reader_config.database_url = on_node(&reader_config.database_url, 3);
     let reader = TestApp::start(reader_config).await;
     let split = Arc::new(Split {
-        client: reqwest::Client::new(),
+        // A redirect is the scenario's to see, not the proxy's to follow.
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("the split proxy's client"),
         writer: writer.base.clone(),
         reader: reader.base.clone(),
         _reader: reader,
