@@ -75,6 +75,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
             sqlite_readers: config.sqlite_readers,
             acquire_timeout: Duration::from_secs(config.db_timeout_seconds.max(1)),
             stamp_cache: Duration::from_secs(config.auth_cache_seconds),
+            tombstones: Duration::from_secs(u64::from(config.tombstone_days) * 86_400),
         },
     )
     .await

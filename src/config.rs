@@ -156,6 +156,9 @@ pub struct Settings {
     /// Seconds a principal's security stamp may be answered from memory [default: 2; 0: never].
     #[arg(long, env = "TAGMARK_AUTH_CACHE_SECONDS", global = true)]
     pub auth_cache_seconds: Option<u64>,
+    /// Days deleted links and tags are remembered for sync clients [default: 90].
+    #[arg(long, env = "TAGMARK_TOMBSTONE_DAYS", global = true)]
+    pub tombstone_days: Option<u32>,
     /// Serve /metrics on this separate address instead of the main one.
     #[arg(long, env = "TAGMARK_METRICS_BIND", global = true)]
     pub metrics_bind: Option<String>,
@@ -188,6 +191,7 @@ impl Settings {
             trusted_proxies: self.trusted_proxies.or(other.trusted_proxies),
             metrics_bind: self.metrics_bind.or(other.metrics_bind),
             auth_cache_seconds: self.auth_cache_seconds.or(other.auth_cache_seconds),
+            tombstone_days: self.tombstone_days.or(other.tombstone_days),
         }
     }
 }
@@ -223,6 +227,9 @@ pub struct Config {
     /// How long a security stamp may be answered from memory; revocations made through
     /// another process take effect after at most this long.
     pub auth_cache_seconds: u64,
+    /// How long deletions are kept for `GET /sync/` (0: dropped at the next sync request); a
+    /// cursor from before a dropped deletion is answered 410.
+    pub tombstone_days: u32,
 }
 
 impl Default for Config {
@@ -245,6 +252,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             metrics_bind: None,
             auth_cache_seconds: 2,
+            tombstone_days: 90,
         }
     }
 }
@@ -331,6 +339,7 @@ impl Config {
             trusted_proxies,
             metrics_bind: s.metrics_bind.filter(|b| !b.is_empty()),
             auth_cache_seconds: s.auth_cache_seconds.unwrap_or(defaults.auth_cache_seconds),
+            tombstone_days: s.tombstone_days.unwrap_or(defaults.tombstone_days),
             bind: s.bind.unwrap_or(defaults.bind),
             database_url: s.database_url.unwrap_or(defaults.database_url),
             secret_key,

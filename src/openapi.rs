@@ -5,7 +5,7 @@ use utoipa::openapi::server::Server;
 use utoipa::OpenApi;
 
 use crate::api::{
-    accounts, bulk, duplicates, extract, links, taglinks, tags, token, tokens, transfer,
+    accounts, bulk, duplicates, extract, links, sync, taglinks, tags, token, tokens, transfer,
 };
 use crate::auth::TokenResponse;
 use crate::model::{Account, Link, Tag, TagLink, TagWithCount};
@@ -15,7 +15,7 @@ use crate::model::{Account, Link, Tag, TagLink, TagWithCount};
     info(title = "tagmark", description = "A multi-account bookmark service: links organised with tags."),
     paths(
         links::get_link, links::list_links, links::post_link, links::patch_link, links::delete_link,
-        duplicates::check_link, bulk::bulk_edit,
+        duplicates::check_link, bulk::bulk_edit, sync::get_sync,
         tags::get_tag, tags::list_tags, tags::post_tag, tags::patch_tag, tags::delete_tag,
         taglinks::list_taglinks, taglinks::post_taglink, taglinks::delete_taglinks,
         accounts::post_account, accounts::list_accounts, accounts::get_account, accounts::delete_account, accounts::patch_account,
@@ -26,6 +26,7 @@ use crate::model::{Account, Link, Tag, TagLink, TagWithCount};
     components(schemas(Link, Tag, TagLink, Account, TokenResponse, extract::ErrorDetail, extract::ValidationError,
         links::PostLink, links::PatchLink, links::LinkSort, tags::PostTag, tags::PatchTag, tags::TagList, TagWithCount, taglinks::PostTagLink, accounts::PostAccount, accounts::PatchAccount, token::LoginForm,
         links::OnDuplicate, duplicates::CheckAnswer, bulk::BulkEdit, bulk::BulkFlags, crate::store::bulk::BulkResult,
+        sync::SyncAnswer, sync::SyncedLink, sync::DeletedLink, sync::DeletedTag,
         transfer::ImportUpload, tokens::PostToken, tokens::NewToken, crate::store::tokens::ApiToken, crate::transfer::ImportReport, crate::transfer::InvalidBookmark, crate::transfer::ExportedLink)),
     tags(
         (name = "links", description = "Bookmarked URLs"),
@@ -33,6 +34,7 @@ use crate::model::{Account, Link, Tag, TagLink, TagWithCount};
         (name = "taglinks", description = "Which tags a link carries"),
         (name = "accounts", description = "Accounts (admin), or the caller's own"),
         (name = "auth", description = "OAuth2 password flow"),
+        (name = "sync", description = "Changes since a cursor, for clients that keep a copy"),
         (name = "transfer", description = "Import and export as a Netscape bookmark file"),
         (name = "meta", description = "Operations"),
     )

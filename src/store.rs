@@ -15,6 +15,7 @@ pub mod pages;
 pub mod seed;
 pub mod sessions;
 mod sqlite;
+pub mod sync;
 pub mod tokens;
 pub mod transfer;
 
@@ -314,6 +315,8 @@ pub struct Store {
     backend: Backend,
     engine: Engine,
     stamps: Arc<StampCache>,
+    /// How long deletions are kept for sync clients, in microseconds.
+    tombstone_micros: i64,
 }
 
 #[derive(Clone)]
@@ -333,6 +336,8 @@ pub struct PoolSettings {
     pub acquire_timeout: Duration,
     /// How long a principal's security stamp may be answered from memory (zero: never).
     pub stamp_cache: Duration,
+    /// How long deletions are kept for sync clients.
+    pub tombstones: Duration,
 }
 
 /// Security stamps recently read, so that authenticating a request need not ask the database
@@ -485,12 +490,17 @@ impl Store {
         let store = Store {
             backend,
             engine,
+            tombstone_micros: i64::try_from(settings.tombstones.as_micros()).unwrap_or(i64::MAX),
             stamps: Arc::new(StampCache {
                 ttl: settings.stamp_cache,
                 entries: std::sync::Mutex::new(Default::default()),
             }),
         };
         store.fill_link_keys().await?;
+        store
+            .fill_changes()
+            .await
+            .context("cannot record links and tags for sync")?;
         Ok(store)
     }
 
@@ -955,6 +965,8 @@ impl Store {
                     created_at: now_micros(),
                 };
                 if c.insert_tag(&tag).await? {
+                    c.tags_changed(&tag.account_id, std::slice::from_ref(&tag.tag_id))
+                        .await?;
                     Ok(tag)
                 } else {
                     Err(ApiError::Conflict(format!(
@@ -974,13 +986,18 @@ impl Store {
             Box::pin(async move {
                 let mut select =
                     Sql::new(&format!("SELECT {TAG_COLUMNS} FROM tags WHERE tag_id = ?"));
+                // Locked first: a write attaching the tag (holding it shared) finishes before
+                // the tag-links are deleted, so none is left behind to refuse the delete.
                 select
                     .text(&tag_id)
-                    .and_eq("account_id", account.as_deref());
+                    .and_eq("account_id", account.as_deref())
+                    .push(c.locking_read());
                 let Some(tag) = c.fetch_optional::<Tag>(select).await? else {
                     return Ok(None);
                 };
+                let links = c.links_of_tag(&tag_id).await?;
                 c.delete_all(DELETE_TAG, &tag_id).await?;
+                c.tag_deleted(&tag.account_id, &tag_id, &links).await?;
                 Ok(Some(tag))
             })
         })
@@ -1089,9 +1106,12 @@ impl Store {
                 let mut select = Sql::new(&format!(
                     "SELECT {LINK_COLUMNS} FROM links l WHERE l.link_id = ?"
                 ));
+                // Locked first, as for tags: a write tagging the link finishes before its
+                // tag-links are deleted.
                 select
                     .text(&link_id)
-                    .and_eq("l.account_id", account.as_deref());
+                    .and_eq("l.account_id", account.as_deref())
+                    .push(c.locking_read());
                 let Some(link) = c.fetch_optional::<Link>(select).await? else {
                     return Ok(None);
                 };
@@ -1103,6 +1123,8 @@ impl Store {
                     &link_id,
                 )
                 .await?;
+                c.links_deleted(&link.account_id, std::slice::from_ref(&link.link_id))
+                    .await?;
                 Ok(Some(link))
             })
         })
@@ -1148,6 +1170,8 @@ impl Store {
                         "TagLink with tag_id {tag_id} and link_id {link_id} exists"
                     )));
                 }
+                c.links_changed(&account_id, std::slice::from_ref(&link_id), &[])
+                    .await?;
                 Ok(TagLink {
                     tag_id,
                     link_id,
@@ -1184,8 +1208,19 @@ impl Store {
         sql.and_eq("account_id", account)
             .and_eq("tag_id", tag_id)
             .and_eq("link_id", link_id);
-        self.write(sql, |mut c, sql| {
-            Box::pin(async move { Ok(c.execute(sql).await?) })
+        // The links whose tags change, for sync clients.
+        let mut affected = Sql::new("SELECT account_id, link_id FROM taglinks WHERE 1 = 1");
+        affected
+            .and_eq("account_id", account)
+            .and_eq("tag_id", tag_id)
+            .and_eq("link_id", link_id);
+        self.write((sql, affected), |mut c, (sql, affected)| {
+            Box::pin(async move {
+                let affected: Vec<(String, String)> = c.fetch_all(affected).await?;
+                let deleted = c.execute(sql).await?;
+                c.links_changed_anywhere(affected).await?;
+                Ok(deleted)
+            })
         })
         .await
     }
@@ -1376,6 +1411,8 @@ impl Conn<'_> {
                 "DELETE FROM taglinks WHERE account_id = ?",
                 "DELETE FROM links WHERE account_id = ?",
                 "DELETE FROM tags WHERE account_id = ?",
+                "DELETE FROM changes WHERE account_id = ?",
+                "DELETE FROM sync_seqs WHERE account_id = ?",
                 "DELETE FROM accounts WHERE account_id = ?",
             ],
             account_id,
@@ -1404,6 +1441,7 @@ impl Conn<'_> {
         other.text(&tag.account_id).text(&key).text(&tag.tag_id);
         let survivor = match self.fetch_optional::<Tag>(other).await? {
             Some(survivor) => {
+                let links = self.links_of_tag(&tag.tag_id).await?;
                 let mut merge = Sql::new(&self.insert_ignore(
                     "taglinks (tag_id, link_id, account_id, created_at, link_created_at) \
                      SELECT ?, link_id, account_id, created_at, link_created_at \
@@ -1412,6 +1450,8 @@ impl Conn<'_> {
                 merge.text(&survivor.tag_id).text(&tag.tag_id);
                 self.execute(merge).await?;
                 self.delete_all(DELETE_TAG, &tag.tag_id).await?;
+                self.tag_deleted(&tag.account_id, &tag.tag_id, &links)
+                    .await?;
                 survivor
             }
             None => {
@@ -1419,6 +1459,8 @@ impl Conn<'_> {
                 update.text(name).text(&key).text(&tag.tag_id);
                 self.execute(update).await?;
                 tag.tag = name.to_owned();
+                self.tags_changed(&tag.account_id, std::slice::from_ref(&tag.tag_id))
+                    .await?;
                 tag
             }
         };
@@ -1510,6 +1552,7 @@ impl Conn<'_> {
             .text(&link.link_id)
             .text(&link.account_id);
         self.execute(update).await?;
+        let mut touched_tags: Vec<String> = Vec::new();
         if let Some(names) = &changes.tags {
             let mut tag_ids: Vec<String> = Vec::new();
             for name in names {
@@ -1532,7 +1575,14 @@ impl Conn<'_> {
                 self.insert_taglink(&link.account_id, id, &link.link_id, link.created_at)
                     .await?;
             }
+            touched_tags = tag_ids;
         }
+        self.links_changed(
+            &link.account_id,
+            std::slice::from_ref(&link.link_id),
+            &touched_tags,
+        )
+        .await?;
         Ok(Some(link))
     }
 
@@ -1562,6 +1612,12 @@ impl Conn<'_> {
             .await?;
         self.insert_taglink(account_id, &tag_id, &link.link_id, link.created_at)
             .await?;
+        self.links_changed(
+            account_id,
+            std::slice::from_ref(&link.link_id),
+            std::slice::from_ref(&tag_id),
+        )
+        .await?;
         Ok(link)
     }
 

@@ -376,6 +376,28 @@ async fn check_migrated(app: &TestApp, seed: &Fixture) {
             names.sort();
             assert_eq!(names, seed.tags_of[id], "tags of link {id}");
         }
+        // Sync clients see every copied link and tag (recorded when migrate-seed finished).
+        let (mut links, mut tags, mut cursor) = (0, 0, None::<String>);
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/sync/?limit=1000&since={c}"),
+                None => "/sync/?limit=1000".to_owned(),
+            };
+            let (status, page) = app.get(token, &path).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            links += page["links"].as_array().expect("links").len();
+            tags += page["tags"].as_array().expect("tags").len();
+            cursor = page["cursor"].as_str().map(str::to_owned);
+            if page["more"] == false {
+                break;
+            }
+        }
+        assert_eq!(
+            links,
+            seed.links[account].len(),
+            "synced links of {account}"
+        );
+        assert_eq!(tags, seed.tags[account].len(), "synced tags of {account}");
     }
     // Multibyte names are found by name, regardless of case.
     let (status, found) = app

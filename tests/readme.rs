@@ -57,6 +57,8 @@ async fn the_readme_curl_examples_work_as_written() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains(r#""OK""#), "{stdout}");
+    // The sync after the deletions reports the link as deleted.
+    assert!(stdout.contains(r#""deleted":[{"link_id":"#), "{stdout}");
     assert!(
         stdout.contains(r#""hashed_password":"**********""#),
         "{stdout}"
@@ -65,4 +67,6 @@ async fn the_readme_curl_examples_work_as_written() {
     assert_eq!(app.count("SELECT COUNT(*) FROM accounts").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM links").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM tags").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM changes").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sync_seqs").await, 0);
 }

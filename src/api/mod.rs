@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod duplicates;
 pub mod extract;
 pub mod links;
+pub mod sync;
 pub mod taglinks;
 pub mod tags;
 pub mod token;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/link", get(links::list_links).post(links::post_link))
         .route("/link/check", get(duplicates::check_link))
         .route("/link/bulk", axum::routing::post(bulk::bulk_edit))
+        .route("/sync", get(sync::get_sync))
         .route(
             "/link/{link_id}",
             get(links::get_link)

@@ -63,7 +63,7 @@ impl Store {
 }
 
 /// `(?, ?, ...)` for `values`, appended to `sql` with its arguments.
-fn in_list<'a>(sql: &mut Sql, values: impl IntoIterator<Item = &'a String>) {
+pub(super) fn in_list<'a>(sql: &mut Sql, values: impl IntoIterator<Item = &'a String>) {
     sql.push("(");
     for (i, value) in values.into_iter().enumerate() {
         sql.push(if i == 0 { "?" } else { ", ?" })
@@ -115,6 +115,7 @@ impl Conn<'_> {
                     self.execute(delete).await?;
                 }
             }
+            self.links_deleted(account_id, &matched).await?;
             let n = matched.len() as u64;
             return Ok(BulkResult {
                 matched: n,
@@ -221,6 +222,8 @@ impl Conn<'_> {
             in_list(&mut update, chunk);
             self.execute(update).await?;
         }
+        self.links_changed(account_id, &changed, &added_tags)
+            .await?;
         Ok(BulkResult {
             matched: matched.len() as u64,
             changed: changed.len() as u64,

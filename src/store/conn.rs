@@ -55,6 +55,10 @@ impl<'c> Conn<'c> {
 }
 
 impl Conn<'_> {
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
     /// `INSERT` that silently does nothing when a unique key already holds the row.
     pub fn insert_ignore(&self, table_columns_values: &str) -> String {
         super::insert_ignore(self.engine, table_columns_values)
@@ -243,6 +247,7 @@ pub trait Row {
     fn text(&self, i: usize) -> Result<String, DbError>;
     fn opt_text(&self, i: usize) -> Result<Option<String>, DbError>;
     fn int(&self, i: usize) -> Result<i64, DbError>;
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, DbError>;
 }
 
 /// MySQL marks the columns of a binary collation (all of tagmark's) and TEXT columns as binary,
@@ -257,6 +262,9 @@ impl Row for MySqlRow {
     fn int(&self, i: usize) -> Result<i64, DbError> {
         int_of(self, i)
     }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, DbError> {
+        opt_int_of(self, i)
+    }
 }
 
 impl Row for PgRow {
@@ -268,6 +276,9 @@ impl Row for PgRow {
     }
     fn int(&self, i: usize) -> Result<i64, DbError> {
         int_of(self, i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, DbError> {
+        opt_int_of(self, i)
     }
 }
 
@@ -299,6 +310,22 @@ where
     })
 }
 
+/// Like [`int_of`], NULL being `None` (a NULL's type is not the column's on every engine).
+fn opt_int_of<R>(row: &R, i: usize) -> Result<Option<i64>, DbError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i16: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    use sqlx::ValueRef;
+    if row.try_get_raw(i)?.is_null() {
+        return Ok(None);
+    }
+    int_of(row, i).map(Some)
+}
+
 impl Row for rusqlite::Row<'_> {
     fn text(&self, i: usize) -> Result<String, DbError> {
         Ok(self.get(i)?)
@@ -307,6 +334,9 @@ impl Row for rusqlite::Row<'_> {
         Ok(self.get(i)?)
     }
     fn int(&self, i: usize) -> Result<i64, DbError> {
+        Ok(self.get(i)?)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, DbError> {
         Ok(self.get(i)?)
     }
 }

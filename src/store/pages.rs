@@ -83,11 +83,15 @@ impl Store {
                 let link = c
                     .insert_link(account_id, url, details, LinkFlags::default(), now_micros())
                     .await?;
+                let mut tag_ids = Vec::with_capacity(tags.len());
                 for name in tags {
                     let tag = c.tag_by_name_or_create(account_id, name).await?;
                     c.insert_taglink(account_id, &tag.tag_id, &link.link_id, link.created_at)
                         .await?;
+                    tag_ids.push(tag.tag_id);
                 }
+                c.links_changed(account_id, std::slice::from_ref(&link.link_id), &tag_ids)
+                    .await?;
                 Ok(link)
             })
         })

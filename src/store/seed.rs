@@ -90,10 +90,14 @@ impl Store {
     /// taken by another id), nothing is written and the answer is a `Conflict` listing them.
     /// Password hashes are not compared: tagmark rehashes bcrypt at the first login.
     pub async fn migrate_seed(&self, rows: Arc<SeedRows>) -> ApiResult<SeedCounts> {
-        self.write(rows, |mut c, rows| {
-            Box::pin(async move { c.migrate_seed(&rows).await })
-        })
-        .await
+        let counts = self
+            .write(rows, |mut c, rows| {
+                Box::pin(async move { c.migrate_seed(&rows).await })
+            })
+            .await?;
+        // The copied links and tags, for sync clients.
+        self.fill_changes().await?;
+        Ok(counts)
     }
 }
 

@@ -158,6 +158,11 @@ impl Conn<'_> {
             }
             self.insert(insert).await?;
         }
+        let mut used_tags: Vec<String> = taglinks.iter().map(|(t, _, _)| (*t).to_owned()).collect();
+        used_tags.sort();
+        used_tags.dedup();
+        self.links_changed(account_id, &link_ids, &used_tags)
+            .await?;
         Ok(counts)
     }
 
