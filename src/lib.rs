@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod model;
 pub mod netscape;
 pub mod openapi;
+pub mod query;
 pub mod seed;
 pub mod store;
 pub mod throttle;

@@ -12,6 +12,7 @@ pub mod bulk;
 mod conn;
 pub mod dedupe;
 pub mod pages;
+mod search;
 pub mod seed;
 pub mod sessions;
 mod sqlite;
@@ -1257,15 +1258,16 @@ fn links_query(engine: Engine, account: Option<&str>, filter: &LinkFilter, page:
         }
         Some((tag, rest)) => {
             let mut sql = from_tag(engine, LINK_COLUMNS, tag);
-            link_conditions(&mut sql, account, &rest);
-            sql.push(&tag_order).page(page);
+            link_conditions(&mut sql, engine, account, &rest);
+            push_order(&mut sql, engine, &rest, "d.link_created_at", "d.link_id");
+            sql.page(page);
             sql
         }
         None => {
             let mut sql = Sql::new(&format!("SELECT {LINK_COLUMNS} FROM links l WHERE 1 = 1"));
-            link_conditions(&mut sql, account, filter);
-            sql.push(&format!(" ORDER BY l.created_at{dir}, l.link_id{dir}"))
-                .page(page);
+            link_conditions(&mut sql, engine, account, filter);
+            push_order(&mut sql, engine, filter, "l.created_at", "l.link_id");
+            sql.page(page);
             sql
         }
     }
@@ -1282,12 +1284,12 @@ fn count_query(engine: Engine, account: Option<&str>, filter: &LinkFilter) -> Sq
         }
         Some((tag, rest)) => {
             let mut sql = from_tag(engine, "COUNT(*)", tag);
-            link_conditions(&mut sql, account, &rest);
+            link_conditions(&mut sql, engine, account, &rest);
             sql
         }
         None => {
             let mut sql = Sql::new("SELECT COUNT(*) FROM links l WHERE 1 = 1");
-            link_conditions(&mut sql, account, filter);
+            link_conditions(&mut sql, engine, account, filter);
             sql
         }
     }
@@ -1750,8 +1752,11 @@ pub struct LinkFilter {
     pub tag_id: Option<String>,
     /// Carrying a tag of each of these names (compared case-insensitively).
     pub tags: Vec<String>,
-    /// Each of these words occurs, regardless of case, in the URL, title, description or notes.
-    pub words: Vec<String>,
+    /// A parsed `q`: words, phrases, exclusions and `OR` matched in the title, description,
+    /// notes or URL regardless of case, and `#tag` (see [`crate::query`] and [`search`]).
+    pub query: crate::query::Query,
+    /// Rank the links matching `query`'s words and phrases, best first (ties in list order).
+    pub relevance: bool,
     /// Exactly this URL.
     pub url: Option<String>,
     /// Newest first instead of oldest first.
@@ -1767,7 +1772,7 @@ impl LinkFilter {
     fn is_empty(&self) -> bool {
         self.tag_id.is_none()
             && self.tags.is_empty()
-            && self.words.is_empty()
+            && self.query.is_empty()
             && self.url.is_none()
             && self.unread.is_none()
             && self.favorite.is_none()
@@ -1780,8 +1785,16 @@ impl LinkFilter {
 /// can then start from the tag's few tag-links instead of probing every link of the account,
 /// which is what makes a total count over 100,000 links cheap. A tag-link always belongs to
 /// its link's account, so the tag's account need not be compared with the link's.
-fn link_conditions(sql: &mut Sql, account: Option<&str>, filter: &LinkFilter) {
-    sql.and_eq("l.account_id", account);
+fn link_conditions(sql: &mut Sql, engine: Engine, account: Option<&str>, filter: &LinkFilter) {
+    if search::uses_fts(engine, &filter.query) {
+        // `+` keeps SQLite from starting at the account's every link: the search's index
+        // names far fewer.
+        if let Some(account) = account {
+            sql.push(" AND +l.account_id = ?").text(account);
+        }
+    } else {
+        sql.and_eq("l.account_id", account);
+    }
     if let Some(tag_id) = &filter.tag_id {
         sql.push(" AND l.link_id IN (SELECT tl.link_id FROM taglinks tl WHERE tl.tag_id = ?)")
             .text(tag_id);
@@ -1806,9 +1819,16 @@ fn link_conditions(sql: &mut Sql, account: Option<&str>, filter: &LinkFilter) {
             sql.push(&format!(" AND {column} = {}", i32::from(value)));
         }
     }
-    for word in &filter.words {
-        sql.push(" AND l.search_text LIKE ? ESCAPE '!'")
-            .text(format!("%{}%", like_escape(&word.to_lowercase())));
+    search::push_conditions(sql, engine, account, &filter.query);
+}
+
+/// `ORDER BY` a list: by relevance when asked and there is something to rank by, then (or
+/// else) by `created` and `id` (newest first when asked).
+fn push_order(sql: &mut Sql, engine: Engine, filter: &LinkFilter, created: &str, id: &str) {
+    let dir = if filter.newest_first { " DESC" } else { "" };
+    let then = format!("{created}{dir}, {id}{dir}");
+    if !(filter.relevance && search::push_rank_order(sql, engine, &filter.query, &then)) {
+        sql.push(" ORDER BY ").push(&then);
     }
 }
 
@@ -1872,18 +1892,24 @@ pub fn link_hash(url: &str) -> String {
         .collect()
 }
 
-/// What `q` searches: URL, title, description and notes, lower-cased here so that every
-/// engine matches the same way (SQLite's LOWER folds only ASCII), one field a line so that a
-/// word never spans two fields.
+/// What `q` searches: title, description, notes and URL, lower-cased here so that every
+/// engine matches the same way (SQLite's LOWER folds only ASCII), always four lines in this
+/// order (line breaks inside a field become spaces), so that a phrase never spans two fields
+/// and relevance can tell the field a term occurs in (see [`search`]).
 pub fn search_text(url: &str, details: &LinkDetails) -> String {
     [
-        Some(url),
         details.title.as_deref(),
         details.description.as_deref(),
         details.notes.as_deref(),
+        Some(url),
     ]
     .into_iter()
-    .flatten()
+    .map(|field| {
+        field
+            .unwrap_or("")
+            .replace("\r\n", " ")
+            .replace(['\r', '\n'], " ")
+    })
     .collect::<Vec<_>>()
     .join("\n")
     .to_lowercase()
@@ -1932,7 +1958,7 @@ mod tests {
         };
         assert_eq!(
             search_text("https://X.org/", &details),
-            "https://x.org/\nä title"
+            "ä title\n\n\nhttps://x.org/"
         );
     }
 

@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::{Link, LinkFlags};
+use crate::query;
 use crate::store::dedupe::Created;
 use crate::store::{LinkChanges, LinkFilter, TagRef};
 use crate::validate;
@@ -58,12 +59,20 @@ pub struct LinkQuery {
     /// Only links carrying every one of these tags: names separated by commas
     /// (case-insensitive), e.g. `rust,web`.
     pub tags: Option<String>,
-    /// Words that must all occur, regardless of case, in the URL, title, description or
-    /// notes (at most 1000 characters).
+    /// Search (at most 1000 characters), the same on every engine. Words must all occur,
+    /// regardless of case, in the title, description, notes or URL (anywhere, as substrings:
+    /// `lang` finds "language"); `"exact phrase"` must occur as written (spaces included);
+    /// `-word`, `-"phrase"` or `-#tag` excludes; `#tag` keeps links carrying that tag; `OR`
+    /// (upper case) between two terms is satisfied by either: `rust "web server" -draft
+    /// #lang OR #tools`. With `q`, the list is sorted by relevance unless `sort` says
+    /// otherwise.
     pub q: Option<String>,
     /// Only the link with exactly this URL ("do I already have this?").
     pub url: Option<String>,
-    /// `created_at` (oldest first, the default) or `-created_at` (newest first).
+    /// `created_at` (oldest first, the default without `q`), `-created_at` (newest first) or
+    /// `relevance` (the default with `q`: links whose title matches the words and phrases of
+    /// `q` first, then those matching in the description or notes, then in the URL; ties
+    /// newest first).
     #[param(value_type = Option<LinkSort>)]
     pub sort: Option<String>,
     /// Only links marked to read later (`true`), or only the others (`false`).
@@ -114,6 +123,9 @@ pub enum LinkSort {
     /// Newest first.
     #[schema(rename = "-created_at")]
     NewestFirst,
+    /// Best match of `q` first: title, then description or notes, then URL.
+    #[schema(rename = "relevance")]
+    Relevance,
 }
 
 /// Changes to a link. A field left out stays as it is; `null` clears `title`, `description`
@@ -177,8 +189,8 @@ pub async fn get_link(
     link.map(Json).ok_or_else(|| not_found(&link_id))
 }
 
-/// List links, oldest first unless `sort=-created_at`; optionally only those carrying tags,
-/// matching search words, or having exactly one URL. `X-Total-Count` holds the number of all
+/// List links, oldest first unless `sort=-created_at` (with `q`: best match first unless `sort`
+/// is given); optionally only those carrying tags, matching a search, or having exactly one URL. `X-Total-Count` holds the number of all
 /// matching links, beyond this page.
 #[utoipa::path(get, path = "/link/", tag = "links", params(LinkQuery),
     responses((status = 200, body = Vec<Link>,
@@ -200,16 +212,19 @@ pub async fn list_links(
         }
         Err(e) => return Err(e),
     };
-    let newest_first = match q.sort.as_deref() {
-        None | Some("created_at") => false,
-        Some("-created_at") => true,
+    let mut query = q.q.as_deref().map(query::parse).unwrap_or_default();
+    let (newest_first, relevance) = match q.sort.as_deref() {
+        None => (!query.is_empty(), !query.is_empty()),
+        Some("created_at") => (false, false),
+        Some("-created_at") => (true, false),
+        Some("relevance") => (true, true),
         Some(_) => {
             errors.push(query_error(
                 "sort",
-                "Input should be 'created_at' or '-created_at'",
+                "Input should be 'created_at', '-created_at' or 'relevance'",
                 "literal_error",
             ));
-            false
+            (false, false)
         }
     };
     if q.q
@@ -226,20 +241,19 @@ pub async fn list_links(
         return Err(ApiError::Validation(errors));
     };
     let account = caller.target_account(q.account_id.as_deref(), false)?;
+    let query_tags = query::take_required_tags(&mut query);
     let filter = LinkFilter {
         tag_id: q.tag_id,
         tags: q
             .tag
             .into_iter()
             .chain(q.tags.iter().flat_map(|t| t.split(',').map(str::to_owned)))
+            .chain(query_tags)
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
             .collect(),
-        words: q
-            .q
-            .iter()
-            .flat_map(|q| q.split_whitespace().map(str::to_owned))
-            .collect(),
+        query,
+        relevance,
         url: q.url.map(|u| u.trim().to_owned()),
         newest_first,
         unread: q.unread,

@@ -89,9 +89,15 @@ pub async fn index(
     let words: String = q.q.chars().take(MAX_QUERY_CHARS).collect();
     let tags = split_tags(&q.tags);
     let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    // The search box speaks the API's `q` language; the page stays newest first.
+    let mut query = crate::query::parse(&words);
     let filter = LinkFilter {
-        tags: tags.clone(),
-        words: words.split_whitespace().map(str::to_owned).collect(),
+        tags: tags
+            .iter()
+            .cloned()
+            .chain(crate::query::take_required_tags(&mut query))
+            .collect(),
+        query,
         newest_first: true,
         ..LinkFilter::default()
     };

@@ -96,6 +96,23 @@ fn tokens(q: &str) -> Vec<Token> {
     }
 }
 
+/// Take out the `#tag` clauses that stand alone (not in an `OR`, not excluded): their names.
+/// A list filtered by tag name reads the tag's own index (`tags=`), which these then join.
+pub fn take_required_tags(query: &mut Query) -> Vec<String> {
+    let mut tags = Vec::new();
+    query.clauses.retain(|clause| match clause {
+        Clause::AnyOf(terms) => match terms.as_slice() {
+            [Term::Tag(name)] => {
+                tags.push(name.clone());
+                false
+            }
+            _ => true,
+        },
+        Clause::Not(_) => true,
+    });
+    tags
+}
+
 /// Parse `q`.
 pub fn parse(q: &str) -> Query {
     let mut clauses: Vec<Clause> = Vec::new();
@@ -191,7 +208,10 @@ mod tests {
             ]
         );
         // Nothing to join: ignored. Lower-case "or" is a word.
-        assert_eq!(parse("OR a OR").clauses, vec![Clause::AnyOf(vec![word("a")])]);
+        assert_eq!(
+            parse("OR a OR").clauses,
+            vec![Clause::AnyOf(vec![word("a")])]
+        );
         assert_eq!(
             parse("-a OR b").clauses,
             vec![Clause::Not(word("a")), Clause::AnyOf(vec![word("b")])]

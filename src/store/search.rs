@@ -1,0 +1,177 @@
+//! `q` (see [`crate::query`]) as SQL on a link `l`: which links match, and how well.
+//!
+//! What matches is the same on every engine, because it is decided on `search_text`, the
+//! link's lower-cased title, description, notes and URL, one field a line (folded by tagmark,
+//! not by the engine): a word or phrase matches where it occurs as a substring, as `LIKE`
+//! decides. Each engine finds the candidates on its own index — SQLite an FTS5 trigram table
+//! (`links_fts`, migration 0007), PostgreSQL a `pg_trgm` GIN index that serves the `LIKE`
+//! itself — and neither index can change the answer: a trigram match of a string of three or
+//! more characters is exactly a substring match, and shorter strings are left to `LIKE`.
+//!
+//! Relevance ranks a match in the title above one in the description or notes above one in the
+//! URL: `search_text` holds the fields in that order, so the first occurrence of a term tells
+//! the best field it occurs in.
+
+use super::{like_escape, tag_key, Engine, Sql};
+use crate::query::{Clause, Query, Term};
+
+/// Shortest string (in characters) the SQLite trigram index can find.
+const TRIGRAM: usize = 3;
+
+/// `AND ...` for each clause of `query`.
+pub(super) fn push_conditions(sql: &mut Sql, engine: Engine, account: Option<&str>, query: &Query) {
+    let mut rest: Vec<&Clause> = query.clauses.iter().collect();
+    if engine == Engine::Sqlite {
+        if let Some(expr) = fts_expression(query) {
+            // Only the clauses the index answers exactly go to it.
+            rest.retain(|c| !fts_clause(c));
+            sql.push(" AND l.rowid IN (SELECT rowid FROM links_fts WHERE links_fts MATCH ?)")
+                .text(expr);
+        }
+    }
+    for clause in rest {
+        match clause {
+            Clause::AnyOf(terms) => {
+                sql.push(" AND (");
+                for (i, term) in terms.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(" OR ");
+                    }
+                    push_term(sql, account, term);
+                }
+                sql.push(")");
+            }
+            Clause::Not(term) => {
+                sql.push(" AND NOT (");
+                push_term(sql, account, term);
+                sql.push(")");
+            }
+        }
+    }
+}
+
+/// Whether SQLite's FTS index finds candidates for `query` (then the account condition must
+/// not lead the plan: see [`super::link_conditions`]).
+pub(super) fn uses_fts(engine: Engine, query: &Query) -> bool {
+    engine == Engine::Sqlite && fts_expression(query).is_some()
+}
+
+fn push_term(sql: &mut Sql, account: Option<&str>, term: &Term) {
+    match term {
+        Term::Word(text) | Term::Phrase(text) => {
+            sql.push("l.search_text LIKE ? ESCAPE '!'")
+                .text(format!("%{}%", like_escape(text)));
+        }
+        Term::Tag(name) => {
+            sql.push(
+                "l.link_id IN (SELECT tl.link_id FROM tags t \
+                 JOIN taglinks tl ON tl.tag_id = t.tag_id WHERE t.tag_key = ?",
+            )
+            .text(tag_key(name))
+            .and_eq("t.account_id", account)
+            .push(")");
+        }
+    }
+}
+
+/// A clause the trigram index answers exactly: one of several words or phrases, each of at
+/// least three characters.
+fn fts_clause(clause: &Clause) -> bool {
+    match clause {
+        Clause::AnyOf(terms) => terms.iter().all(|t| match t {
+            Term::Word(text) | Term::Phrase(text) => text.chars().count() >= TRIGRAM,
+            Term::Tag(_) => false,
+        }),
+        Clause::Not(_) => false,
+    }
+}
+
+/// The FTS5 query of the clauses the index answers: `("a" OR "b") AND ("c")`, each string
+/// quoted (a trigram string matches as a substring), or `None` when there are none.
+fn fts_expression(query: &Query) -> Option<String> {
+    let parts: Vec<String> = query
+        .clauses
+        .iter()
+        .filter(|c| fts_clause(c))
+        .filter_map(|c| match c {
+            Clause::AnyOf(terms) => Some(
+                terms
+                    .iter()
+                    .filter_map(|t| match t {
+                        Term::Word(text) | Term::Phrase(text) => {
+                            Some(format!("\"{}\"", text.replace('"', "\"\"")))
+                        }
+                        Term::Tag(_) => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" OR "),
+            ),
+            Clause::Not(_) => None,
+        })
+        .map(|any| format!("({any})"))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" AND "))
+}
+
+/// The words and phrases a link is ranked by (those it must, or may, contain).
+fn rank_terms(query: &Query) -> Vec<&str> {
+    let mut out = Vec::new();
+    for clause in &query.clauses {
+        if let Clause::AnyOf(terms) = clause {
+            for term in terms {
+                if let Term::Word(text) | Term::Phrase(text) = term {
+                    out.push(text.as_str());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `ORDER BY` of a relevance sort: for each term, 4 when it occurs in the title, 2 in the
+/// description or notes, 1 only in the URL, summed; then `then`. False (and nothing pushed)
+/// when `query` has no term to rank by.
+pub(super) fn push_rank_order(sql: &mut Sql, engine: Engine, query: &Query, then: &str) -> bool {
+    let terms = rank_terms(query);
+    if terms.is_empty() {
+        return false;
+    }
+    let (position, length) = match engine {
+        Engine::Sqlite => ("instr(l.search_text, ?)", "length"),
+        Engine::MySql => ("INSTR(l.search_text, ?)", "CHAR_LENGTH"),
+        Engine::Postgres => ("strpos(l.search_text, ?)", "length"),
+    };
+    sql.push(" ORDER BY ");
+    for (i, term) in terms.iter().enumerate() {
+        if i > 0 {
+            sql.push(" + ");
+        }
+        // The title is the first line; the URL the last one, as long as the link itself.
+        sql.push(&format!(
+            "(CASE WHEN {position} = 0 THEN 0 WHEN {position} < {position} THEN 4 \
+             WHEN {position} <= {length}(l.search_text) - {length}(l.link) THEN 2 ELSE 1 END)"
+        ))
+        .text(*term)
+        .text(*term)
+        .text("\n")
+        .text(*term);
+    }
+    sql.push(" DESC, ").push(then);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::parse;
+
+    #[test]
+    fn the_trigram_index_gets_only_what_it_answers_exactly() {
+        assert_eq!(
+            fts_expression(&parse(r#"rust go a"bc -draft #tag ab OR abc lang OR food"#)).as_deref(),
+            Some(r#"("rust") AND ("a""bc") AND ("lang" OR "food")"#)
+        );
+        assert_eq!(fts_expression(&parse("go -rust #x")), None);
+        assert_eq!(rank_terms(&parse("a -b c OR #d")), vec!["a", "c"]);
+    }
+}

@@ -1,0 +1,350 @@
+//! The `q` language of `GET /link/`: words (all required), `"exact phrase"`, `-excluded`,
+//! `#tag` and `OR`; the same links match on every engine for one shared fixture, found through
+//! each engine's own index, kept in step with every write; `sort=relevance` (the default with
+//! `q`) ranks title matches above description/notes matches above URL matches.
+
+mod common;
+
+use common::features::enc;
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// The shared fixture: URL, title, description, notes, tags.
+const FIXTURE: &[(&str, &str, &str, &str, &[&str])] = &[
+    (
+        "https://rust-lang.org/",
+        "The Rust Programming Language",
+        "A language empowering everyone",
+        "",
+        &["rust", "lang"],
+    ),
+    (
+        "https://go.dev/",
+        "The Go Programming Language",
+        "",
+        "",
+        &["go", "lang"],
+    ),
+    (
+        "https://doc.rust-lang.org/book/",
+        "The Rust Book",
+        "",
+        "read later,\nchapter 4",
+        &["rust", "book"],
+    ),
+    (
+        "https://example.org/draft",
+        "Draft about Rust and Go",
+        "",
+        "",
+        &["draft"],
+    ),
+    (
+        "https://cooking.example/pasta",
+        "Pasta recipes",
+        "Italian cooking: Äpfel & \"quotes\" 50%_off",
+        "",
+        &["food"],
+    ),
+];
+
+/// GET a list: the URLs in order, and `X-Total-Count`.
+async fn search(app: &TestApp, token: &str, path: &str) -> (Vec<String>, usize) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let total: usize = response.headers()["x-total-count"]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("number");
+    let list: Value = response.json().await.expect("json");
+    let urls = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|l| l["link"].as_str().expect("link").to_owned())
+        .collect();
+    (urls, total)
+}
+
+async fn add(app: &TestApp, token: &str, url: &str, fields: Value, tags: &[&str]) -> String {
+    let (status, link) = app
+        .post(token, "/link/", json!({"link": url, "tag": tags[0]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{link}");
+    let id = link["link_id"].as_str().expect("link_id").to_owned();
+    let mut patch = fields;
+    patch["tags"] = json!(tags);
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/link/{id}"),
+            Some(token),
+            Some(patch),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    id
+}
+
+#[tokio::test]
+async fn the_query_language_matches_the_same_links_on_every_engine() {
+    for_each_engine(|app| async move {
+        let admin = app.admin_token().await;
+        let (_, ann) = app.create_account(&admin, "ann@example.com").await;
+        let (_, bob) = app.create_account(&admin, "bob@example.com").await;
+        for (url, title, description, notes, tags) in FIXTURE {
+            let mut fields = json!({"title": title});
+            if !description.is_empty() {
+                fields["description"] = json!(description);
+            }
+            if !notes.is_empty() {
+                fields["notes"] = json!(notes);
+            }
+            add(&app, &ann, url, fields, tags).await;
+        }
+        // Bob's copy of a link never shows in Ann's results.
+        add(
+            &app,
+            &bob,
+            "https://rust-lang.org/",
+            json!({"title": "Rust"}),
+            &["rust"],
+        )
+        .await;
+
+        let n = |i: usize| FIXTURE[i - 1].0.to_owned();
+        let all = || (1..=5).map(n).collect::<Vec<_>>();
+        for (q, expected) in [
+            ("rust", vec![n(1), n(3), n(4)]),
+            ("RUST Book", vec![n(3)]),
+            ("rust language", vec![n(1)]),
+            // Substrings, in any field, the URL included.
+            ("lang", vec![n(1), n(2), n(3)]),
+            ("ust-la", vec![n(1), n(3)]),
+            ("go.dev", vec![n(2)]),
+            (r#""programming language""#, vec![n(1), n(2)]),
+            (r#""rust programming""#, vec![n(1)]),
+            // A phrase never spans two fields; a line break inside one is a space.
+            (r#""language a""#, vec![]),
+            (r#""later, chapter""#, vec![n(3)]),
+            ("rust -draft", vec![n(1), n(3)]),
+            (r#"-"rust book" rust"#, vec![n(1), n(4)]),
+            ("#lang", vec![n(1), n(2)]),
+            ("#RUST -#book", vec![n(1)]),
+            ("go OR pasta", vec![n(2), n(4), n(5)]),
+            ("pasta OR go", vec![n(2), n(4), n(5)]),
+            ("#rust OR #go", vec![n(1), n(2), n(3)]),
+            (r#""rust book" OR pasta"#, vec![n(3), n(5)]),
+            (r#"language -"go programming""#, vec![n(1)]),
+            ("lang OR food #lang", vec![n(1), n(2)]),
+            ("chapter", vec![n(3)]),
+            // Short words (fewer than three characters: no trigram) mix with indexed ones.
+            ("go", vec![n(2), n(4)]),
+            ("go language", vec![n(2)]),
+            ("rust -go", vec![n(1), n(3)]),
+            ("4 rust", vec![n(3)]),
+            // Case folded by tagmark on every engine; quotes, % and _ are plain characters.
+            ("äPFEL", vec![n(5)]),
+            (r#""äpfel &" quotes""#, vec![n(5)]),
+            ("50%_off", vec![n(5)]),
+            ("50%_of", vec![n(5)]),
+            ("5_%", vec![]),
+            ("italian -#food", vec![]),
+            ("zzz", vec![]),
+            ("rust zzz", vec![]),
+            ("zzz OR pasta", vec![n(5)]),
+            // Nothing to search for: every link.
+            ("OR", all()),
+            ("  ", all()),
+        ] {
+            // In list order, so that the sets compare; then the default (relevance) order
+            // finds the same links.
+            let (urls, total) =
+                search(&app, &ann, &format!("/link/?q={}&sort=created_at", enc(q))).await;
+            assert_eq!(urls, expected, "q={q}");
+            assert_eq!(total, expected.len(), "q={q}");
+            let (mut ranked, total) = search(&app, &ann, &format!("/link/?q={}", enc(q))).await;
+            ranked.sort_by_key(|u| expected.iter().position(|e| e == u));
+            assert_eq!(ranked, expected, "q={q} by relevance");
+            assert_eq!(total, expected.len(), "q={q} by relevance");
+        }
+        // It combines with the other filters and pages.
+        let (urls, total) = search(&app, &ann, &format!("/link/?q={}&tag=book", enc("rust"))).await;
+        assert_eq!((urls, total), (vec![n(3)], 1));
+        let (urls, total) = search(
+            &app,
+            &ann,
+            &format!("/link/?q={}&sort=created_at&limit=1&offset=1", enc("rust")),
+        )
+        .await;
+        assert_eq!((urls, total), (vec![n(3)], 3));
+        // The admin searches every account, or one.
+        let (urls, _) = search(&app, &admin, "/link/?q=rust-lang.org/&sort=created_at").await;
+        assert_eq!(urls, vec![n(1), n(3), n(1)]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn relevance_ranks_title_then_description_or_notes_then_url() {
+    for_each_engine(|app| async move {
+        let admin = app.admin_token().await;
+        let (_, token) = app.create_account(&admin, "rank@example.com").await;
+        // Created in the opposite order of their rank.
+        let url = add(
+            &app,
+            &token,
+            "https://kiwi.example/",
+            json!({"title": "Fruit"}),
+            &["t"],
+        )
+        .await;
+        let notes = add(
+            &app,
+            &token,
+            "https://b.example/",
+            json!({"title": "Fruit", "notes": "a kiwi"}),
+            &["t"],
+        )
+        .await;
+        let description = add(
+            &app,
+            &token,
+            "https://c.example/",
+            json!({"title": "Fruit", "description": "Kiwi"}),
+            &["t"],
+        )
+        .await;
+        let title = add(
+            &app,
+            &token,
+            "https://d.example/",
+            json!({"title": "Kiwi"}),
+            &["t"],
+        )
+        .await;
+        let both = add(
+            &app,
+            &token,
+            "https://e.example/kiwi",
+            json!({"title": "KIWI", "notes": "kiwi"}),
+            &["u"],
+        )
+        .await;
+        let ids = |list: &Value| -> Vec<String> {
+            list.as_array()
+                .expect("array")
+                .iter()
+                .map(|l| l["link_id"].as_str().expect("id").to_owned())
+                .collect()
+        };
+        // Title matches first (newest first among equals), then description or notes (equal
+        // rank: newest first), then the URL.
+        let ranked = vec![
+            both.clone(),
+            title.clone(),
+            description.clone(),
+            notes.clone(),
+            url.clone(),
+        ];
+        for path in ["/link/?q=kiwi", "/link/?q=KIWI&sort=relevance"] {
+            let (status, list) = app.get(&token, path).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(ids(&list), ranked, "{path}");
+        }
+        // Each word counts: the title's "fruit" lifts the others above a URL match.
+        let (_, list) = app.get(&token, "/link/?q=kiwi%20fruit").await;
+        assert_eq!(
+            ids(&list),
+            vec![description.clone(), notes.clone(), url.clone()]
+        );
+        // With a tag, and paged.
+        let (_, list) = app
+            .get(&token, "/link/?q=kiwi&tag=t&limit=2&offset=1")
+            .await;
+        assert_eq!(ids(&list), vec![description.clone(), notes.clone()]);
+        // An explicit order wins over relevance.
+        let (_, list) = app.get(&token, "/link/?q=kiwi&sort=created_at").await;
+        assert_eq!(ids(&list), vec![url, notes, description, title, both]);
+        let (status, body) = app.get(&token, "/link/?q=kiwi&sort=best").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_search_index_follows_every_write() {
+    for_each_engine(|app| async move {
+        let admin = app.admin_token().await;
+        let (_, token) = app.create_account(&admin, "index@example.com").await;
+        let id = add(
+            &app,
+            &token,
+            "https://one.example/",
+            json!({"title": "Mango season", "notes": "papaya"}),
+            &["t"],
+        )
+        .await;
+        let found = |q: &'static str| {
+            let app = &app;
+            let token = &token;
+            async move { search(app, token, &format!("/link/?q={}", enc(q))).await.1 }
+        };
+        assert_eq!((found("mango").await, found("papaya").await), (1, 1));
+        // A changed title and URL are found at once; the old ones no longer.
+        let (status, _) = app
+            .send(
+                Method::PATCH,
+                &format!("/link/{id}"),
+                Some(&token),
+                Some(json!({"title": "Lychee", "link": "https://two.example/", "notes": null})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(found("mango").await, 0);
+        assert_eq!(found("papaya").await, 0);
+        assert_eq!(found("one.example").await, 0);
+        assert_eq!(found("lychee").await, 1);
+        assert_eq!(found("two.example").await, 1);
+        // A deleted link is gone from the index too.
+        let (status, _) = app.delete(&token, &format!("/link/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(found("lychee").await, 0);
+        // Links of an imported bookmark file are found.
+        let file = "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n\
+            <DT><A HREF=\"https://imported.example/\" ADD_DATE=\"1600000000\">Durian notes</A>\n</DL><p>\n";
+        let response = app
+            .client
+            .post(app.url("/import/"))
+            .bearer_auth(&token)
+            .header("content-type", "text/html")
+            .body(file)
+            .send()
+            .await
+            .expect("import");
+        assert_eq!(response.status(), StatusCode::OK, "{:?}", response.text().await);
+        assert_eq!(found("durian").await, 1);
+        if app.database_url.starts_with("sqlite") {
+            // The external-content FTS5 index agrees with the links it indexes.
+            common::db::execute(
+                &app.database_url,
+                "INSERT INTO links_fts (links_fts, rank) VALUES ('integrity-check', 1)",
+            )
+            .await;
+            assert_eq!(
+                app.count("SELECT COUNT(*) FROM links_fts WHERE links_fts MATCH '\"durian\"'")
+                    .await,
+                1
+            );
+        }
+    })
+    .await;
+}
