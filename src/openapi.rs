@@ -62,33 +62,45 @@ pub fn document(root_path: &str) -> utoipa::openapi::OpenApi {
 }
 
 /// Every operation that needs a token answers 401 without one (or with an invalid one, or one
-/// of a scope it does not allow): documented here for each, so that no endpoint forgets it.
+/// of a scope it does not allow), and every one that writes answers 403 to a read-only personal
+/// API token: documented here for each, so that no endpoint forgets it.
 fn document_unauthorized(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-    let unauthorized = ResponseBuilder::new()
-        .description("Not authenticated, invalid token, or not enough permissions")
-        .content(
-            "application/json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("ErrorDetail")))
-                .build(),
-        )
-        .build();
+    use utoipa::openapi::{ContentBuilder, Ref, Response, ResponseBuilder};
+    let error = |description: &str| -> Response {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorDetail")))
+                    .build(),
+            )
+            .build()
+    };
+    let unauthorized = error("Not authenticated, invalid token, or not enough permissions");
+    let read_only = error("A read-only personal API token: this operation writes");
     for item in doc.paths.paths.values_mut() {
         let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
+            (false, &mut item.get),
+            (true, &mut item.put),
+            (true, &mut item.post),
+            (true, &mut item.delete),
+            (true, &mut item.patch),
         ];
-        for operation in operations.into_iter().flatten() {
+        for (writes, operation) in operations {
+            let Some(operation) = operation else {
+                continue;
+            };
             if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                operation
-                    .responses
-                    .responses
+                let responses = &mut operation.responses.responses;
+                responses
                     .entry("401".into())
                     .or_insert_with(|| unauthorized.clone().into());
+                if writes {
+                    responses
+                        .entry("403".into())
+                        .or_insert_with(|| read_only.clone().into());
+                }
             }
         }
     }

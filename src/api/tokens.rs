@@ -46,7 +46,7 @@ async fn owner(state: &AppState, caller: &Principal, account_id: &str) -> ApiRes
 }
 
 /// Create a personal API token. Its secret is in this answer only.
-#[utoipa::path(post, path = "/account/{account_id}/token/", tag = "accounts", request_body = PostToken,
+#[utoipa::path(post, path = "/account/{account_id}/token/", operation_id = "create_personal_token", tag = "accounts", request_body = PostToken,
     params(("account_id" = String, Path, description = "Id of the account")),
     responses((status = 200, body = NewToken),
         (status = 404, description = "Account not found", body = ErrorDetail),
@@ -69,7 +69,7 @@ pub async fn post_token(
 }
 
 /// List an account's personal API tokens, oldest first, with when each was last used.
-#[utoipa::path(get, path = "/account/{account_id}/token/", tag = "accounts",
+#[utoipa::path(get, path = "/account/{account_id}/token/", operation_id = "list_personal_tokens", tag = "accounts",
     params(("account_id" = String, Path, description = "Id of the account")),
     responses((status = 200, body = Vec<ApiToken>),
         (status = 404, description = "Account not found", body = ErrorDetail)),
@@ -84,7 +84,7 @@ pub async fn list_tokens(
 }
 
 /// Revoke a personal API token: it stops working at once.
-#[utoipa::path(delete, path = "/account/{account_id}/token/{token_id}", tag = "accounts",
+#[utoipa::path(delete, path = "/account/{account_id}/token/{token_id}", operation_id = "delete_personal_token", tag = "accounts",
     params(("account_id" = String, Path, description = "Id of the account"),
         ("token_id" = String, Path, description = "Id of the token")),
     responses((status = 200, description = "The revoked token", body = ApiToken),

@@ -45,10 +45,11 @@ pub fn require_apt(tools: &[(&str, &str)]) {
 }
 
 /// Make sure each Python module `(import_name, pip_spec)` imports; installs `pip_spec` if not.
+/// A pinned spec (`name==version`) is also installed over another installed version.
 pub fn require_pip(modules: &[(&str, &str)]) {
     let missing: Vec<&str> = modules
         .iter()
-        .filter(|(module, _)| !python_has(module))
+        .filter(|(module, spec)| !python_has(module) || !pin_holds(spec))
         .map(|(_, spec)| *spec)
         .collect();
     if missing.is_empty() {
@@ -63,7 +64,24 @@ pub fn require_pip(modules: &[(&str, &str)]) {
             python_has(module),
             "python module {module} missing after installing {spec}"
         );
+        assert!(
+            pin_holds(spec),
+            "{spec} is not installed after installing it"
+        );
     }
+}
+
+/// True unless `spec` pins a version (`name==version`) other than the installed one.
+fn pin_holds(spec: &str) -> bool {
+    let Some((name, version)) = spec.split_once("==") else {
+        return true;
+    };
+    let check =
+        "import sys, importlib.metadata as m; sys.exit(m.version(sys.argv[1]) != sys.argv[2])";
+    Command::new("python3")
+        .args(["-c", check, name.trim(), version.trim()])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn python_has(module: &str) -> bool {
