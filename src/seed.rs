@@ -459,6 +459,14 @@ pub fn report(counts: &SeedCounts, plan: &Plan, order: &LinkOrder) -> String {
     table(&mut out, "tags", counts.tags);
     table(&mut out, "links", counts.links);
     table(&mut out, "tag-links", counts.taglinks);
+    for (username, replaced) in &counts.replaced_admins {
+        let _ = writeln!(
+            out,
+            "replaced the admin user {username:?} of this tagmark (id {replaced}, created before \
+             any account) with the seed's: it now logs in with the seed's password, and the \
+             replaced one's tokens and sessions no longer work"
+        );
+    }
     let _ = match order {
         LinkOrder::Insertion => writeln!(
             out,

@@ -1,7 +1,8 @@
 //! `tagmark migrate-seed`: a seed deployment's MariaDB database (schema written from its
 //! description: utf8, utf8_general_ci, uuid4 ids, bcrypt `$2b$` hashes) copied into each
 //! engine by the real binary, then checked through the HTTP API: old passwords, old ids, link
-//! order, tags per link; a second run adds nothing; a conflicting target is refused.
+//! order, tags per link; a second run adds nothing; a conflicting target is refused; the
+//! bootstrap admin of a tagmark without accounts yet gives way to the seed admin of its name.
 mod common;
 
 use std::collections::HashMap;
@@ -524,5 +525,79 @@ async fn a_seed_deployment_migrates_into_every_engine() {
         (ANN_LINKS + BOB_LINKS) as i64
     );
     app.stop().await;
+    seed.drop_db().await;
+}
+
+/// The README's first command starts tagmark with a bootstrap admin; if its name is the seed
+/// admin's, the seed's admin takes its place while the target holds no accounts (nothing was
+/// done with that tagmark yet), keeping the seed's id and password; once the target holds
+/// accounts, the same name is a conflict and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_admin_replaces_a_bootstrap_admin_of_the_same_name_before_any_account() {
+    const BOOTSTRAP_PASSWORD: &str = "bootstrap-password";
+    let server = std::env::var("TAGMARK_TEST_MYSQL_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "mysql://root@127.0.0.1:3306/test".into());
+    let seed = Fixture::create(&server).await;
+    for (engine, target) in engines() {
+        eprintln!("--- engine: {engine}");
+        let db = fresh_db(&target).await;
+        let mut config = test_config(&db.url);
+        config.admin = Some((SEED_ADMIN.into(), BOOTSTRAP_PASSWORD.to_owned().into()));
+        let app = TestApp::start(config.clone()).await;
+        let bootstrap = app.token(SEED_ADMIN, BOOTSTRAP_PASSWORD, "admin").await;
+
+        // The target holds an account: the bootstrap admin may have been in use, so the
+        // migration refuses the name, and writes nothing.
+        let (early, _) = app.create_account(&bootstrap, "early@example.com").await;
+        let (ok, _, out) = migrate(&app, &seed).await;
+        assert!(!ok, "a used admin's name must be refused: {out}");
+        assert!(
+            out.contains(&format!(
+                "admin user \"{SEED_ADMIN}\" exists here with another id"
+            )) && out.contains("only while the target holds no accounts")
+                && out.contains("nothing was written"),
+            "{out}"
+        );
+        assert_eq!(app.count("SELECT COUNT(*) FROM links").await, 0);
+        assert_eq!(app.count("SELECT COUNT(*) FROM accounts").await, 1);
+
+        // Without accounts, the seed's admin replaces it.
+        let (status, body) = app.delete(&bootstrap, &format!("/account/{early}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (ok, counts, out) = migrate(&app, &seed).await;
+        assert!(ok, "migrate-seed failed: {out}");
+        expect_counts(&counts, &seed, true, &out);
+        assert!(
+            out.contains(&format!(
+                "replaced the admin user \"{SEED_ADMIN}\" of this tagmark"
+            )),
+            "{out}"
+        );
+        assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+        // The replaced admin's token and password no longer work; the seed's password does,
+        // and the admin has the seed's id (checked with everything else).
+        let (status, body) = app.get(&bootstrap, "/account/").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        let response = app
+            .login(SEED_ADMIN, BOOTSTRAP_PASSWORD, Some("admin"))
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        check_migrated(&app, &seed).await;
+
+        // A restart with the same bootstrap setting leaves the migrated admin alone, and a
+        // second run finds everything present.
+        app.stop().await;
+        let app = TestApp::start(config).await;
+        app.token(SEED_ADMIN, SEED_ADMIN_PASSWORD, "admin").await;
+        assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+        let (ok, counts, out) = migrate(&app, &seed).await;
+        assert!(ok, "second run failed: {out}");
+        expect_counts(&counts, &seed, false, &out);
+        assert!(!out.contains("replaced"), "{out}");
+        app.stop().await;
+        db.drop_db().await;
+    }
     seed.drop_db().await;
 }

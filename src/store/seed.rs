@@ -69,13 +69,16 @@ pub struct TableCounts {
     pub present: u64,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeedCounts {
     pub users: TableCounts,
     pub accounts: TableCounts,
     pub tags: TableCounts,
     pub links: TableCounts,
     pub taglinks: TableCounts,
+    /// Admin users of the target that the seed's admin of the same name replaced: (username,
+    /// the replaced id).
+    pub replaced_admins: Vec<(String, String)>,
 }
 
 /// Rows per multi-row INSERT, and ids per `IN (...)`: well under every engine's limits.
@@ -172,6 +175,15 @@ impl Conn<'_> {
             .iter()
             .map(|(id, name)| (name.as_str(), id.as_str()))
             .collect();
+        // An admin user of the same name but another id is the one `TAGMARK_ADMIN_USERNAME`
+        // created at the first start (or `tagmark admin add`): while the target holds no
+        // accounts, nothing was done with this tagmark yet, and the seed's admin takes its
+        // place (with the seed's id and password, as its clients expect). Admin users own no
+        // data, so only that admin's sessions and tokens go with it.
+        let untouched = self
+            .fetch_optional::<(String,)>(Sql::new("SELECT account_id FROM accounts LIMIT 1"))
+            .await?
+            .is_none();
         let mut new_users = Vec::new();
         for user in &rows.users {
             match by_id.get(user.user_id.as_str()) {
@@ -181,8 +193,15 @@ impl Conn<'_> {
                     user.user_id, user.username
                 )),
                 None => match by_name.get(user.username.as_str()) {
+                    Some(&other) if untouched => {
+                        counts
+                            .replaced_admins
+                            .push((user.username.clone(), other.to_owned()));
+                        new_users.push(user);
+                    }
                     Some(&other) => check.differ(format!(
-                        "admin user {:?} exists here with another id ({other}; the seed's is {})",
+                        "admin user {:?} exists here with another id ({other}; the seed's is {}); \
+                         it is replaced by the seed's only while the target holds no accounts",
                         user.username, user.user_id
                     )),
                     None => new_users.push(user),
@@ -331,6 +350,13 @@ impl Conn<'_> {
 
         check.into_result()?;
 
+        for (_, replaced) in &counts.replaced_admins {
+            for table in ["sessions WHERE principal_id", "users WHERE user_id"] {
+                let mut delete = Sql::new(&format!("DELETE FROM {table} = ?"));
+                delete.text(replaced);
+                self.execute(delete).await?;
+            }
+        }
         counts.users.new = new_users.len() as u64;
         for chunk in new_users.chunks(ROWS_PER_INSERT) {
             let mut insert = values(
