@@ -1,6 +1,9 @@
 //! The OpenAPI 3.1 document: every endpoint, with the OAuth2 password scheme and its scopes.
 
-use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
+use utoipa::openapi::security::{
+    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement,
+    SecurityScheme,
+};
 use utoipa::openapi::server::Server;
 use utoipa::OpenApi;
 
@@ -54,11 +57,56 @@ pub fn document(root_path: &str) -> utoipa::openapi::OpenApi {
     ));
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::new([flow])));
+    components.add_security_scheme(
+        "personal_token",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "An account's personal API token (`tm_…`, made at \
+                     `/account/{account_id}/token/`): account scope; a read-only one only reads",
+                ))
+                .build(),
+        ),
+    );
     if !root_path.is_empty() {
         doc.servers = Some(vec![Server::new(root_path)]);
     }
+    document_personal_tokens(&mut doc);
     document_unauthorized(&mut doc);
     doc
+}
+
+/// Every operation the account scope may call also takes a personal API token.
+fn document_personal_tokens(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let Some(security) = operation.security.as_mut() else {
+                continue;
+            };
+            // The requirement's scopes are private to utoipa; its JSON form names them.
+            let for_accounts = security.iter().any(|requirement| {
+                serde_json::to_value(requirement).is_ok_and(|v| {
+                    v["oauth2"]
+                        .as_array()
+                        .is_some_and(|scopes| scopes.iter().any(|s| s == "account"))
+                })
+            });
+            if for_accounts {
+                security.push(SecurityRequirement::new(
+                    "personal_token",
+                    Vec::<String>::new(),
+                ));
+            }
+        }
+    }
 }
 
 /// Every operation that needs a token answers 401 without one (or with an invalid one, or one

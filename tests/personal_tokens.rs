@@ -152,4 +152,20 @@ async fn openapi_documents_the_token_endpoints() {
     }
     assert!(paths["/account/{account_id}/token/{token_id}"]["delete"].is_object());
     assert!(doc["components"]["schemas"]["NewToken"].is_object());
+    // The token is a bearer scheme of its own, offered wherever the account scope is.
+    let scheme = &doc["components"]["securitySchemes"]["personal_token"];
+    assert_eq!(
+        (&scheme["type"], &scheme["scheme"]),
+        (&json!("http"), &json!("bearer"))
+    );
+    let takes_token = |path: &str, method: &str| {
+        paths[path][method]["security"]
+            .as_array()
+            .expect("security")
+            .iter()
+            .any(|r| r.get("personal_token").is_some())
+    };
+    assert!(takes_token("/link/", "get"));
+    assert!(takes_token("/account/{account_id}/token/", "post"));
+    assert!(!takes_token("/account/", "post"), "admin only");
 }

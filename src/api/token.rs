@@ -31,9 +31,10 @@ pub struct LoginForm {
     /// `admin` or `account`; absent or empty means `account`.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub scope: Option<String>,
-    /// `password` if given.
+    /// `password` if given; sent empty (as the seed's client and Swagger UI do), it counts as
+    /// absent.
     #[serde(default, deserialize_with = "empty_as_none")]
-    #[schema(pattern = "^password$")]
+    #[schema(pattern = "^(password)?$")]
     pub grant_type: Option<String>,
     #[serde(default, deserialize_with = "empty_as_none")]
     pub client_id: Option<String>,

@@ -17,6 +17,7 @@ use crate::validate;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PostToken {
     /// What the token is for, 1–100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `true`: the token may only read (GET, HEAD); anything else it sends is answered 403.
     #[serde(default)]
