@@ -863,15 +863,22 @@ async fn openapi_documents_the_new_fields_parameters_and_endpoints() {
     .await;
 }
 
-/// Timing of lists and searches over 100,000 links in one account on SQLite; prints figures,
-/// asserts none (timing depends on the machine). Run with
-/// `cargo test --release --test links_extra -- --ignored --nocapture`.
+/// Timing of lists and searches over 100,000 links in one account, on SQLite and (when
+/// `TAGMARK_TEST_POSTGRES_URL` is set) PostgreSQL; prints figures, asserts none (timing depends
+/// on the machine). Run with `cargo test --release --test links_extra -- --ignored --nocapture`.
 #[tokio::test]
 #[ignore]
 async fn bench_lists_and_searches_over_100k_links() {
+    bench_100k(TestDb::sqlite().await).await;
+    if let Ok(url) = std::env::var("TAGMARK_TEST_POSTGRES_URL") {
+        bench_100k(TestDb::on_server(&url).await).await;
+    }
+}
+
+async fn bench_100k(db: TestDb) {
     const LINKS: usize = 100_000;
-    let db = TestDb::sqlite().await;
     let app = TestApp::start(test_config(&db.url)).await;
+    let engine = tagmark::store::Engine::from_url(&app.database_url).unwrap();
     let admin = app.admin_token().await;
     let (account_id, token) = app.create_account(&admin, "bench@example.com").await;
     let tags: Vec<Value> = {
@@ -887,67 +894,132 @@ async fn bench_lists_and_searches_over_100k_links() {
         "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
         "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo",
     ];
+    // Link i: its id, URL, details, creation time and tags.
+    let base = 1_700_000_000_000_000i64;
+    let row = |i: usize| {
+        let link = format!(
+            "https://site{}.example/{}/{i}",
+            i % 997,
+            words[i % words.len()]
+        );
+        let details = tagmark::model::LinkDetails {
+            title: Some(format!(
+                "{} {} page {i}",
+                words[i % 7],
+                words[(i / 7) % words.len()]
+            )),
+            description: Some(format!("About {} and {}", words[i % 11], words[i % 13])),
+            notes: (i % 3 == 0).then(|| format!("note {}", words[i % 17])),
+        };
+        let tag_ids: Vec<&str> = [i % tags.len(), (i / 3) % tags.len()]
+            .iter()
+            .map(|&t| tags[t]["tag_id"].as_str().unwrap())
+            .collect();
+        let search = tagmark::store::search_text(&link, &details);
+        let hash = tagmark::store::link_hash(&link);
+        (
+            uuid::Uuid::now_v7().to_string(),
+            link,
+            details,
+            base + i as i64,
+            tag_ids,
+            search,
+            hash,
+        )
+    };
     let started = std::time::Instant::now();
-    {
-        // SQLite only (the database this test made).
-        let url = tagmark::store::Engine::from_url(&app.database_url)
-            .unwrap()
-            .1;
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        let mut tx = conn.begin().await.unwrap();
-        let base = 1_700_000_000_000_000i64;
-        for i in 0..LINKS {
-            let id = uuid::Uuid::now_v7().to_string();
-            let link = format!(
-                "https://site{}.example/{}/{i}",
-                i % 997,
-                words[i % words.len()]
-            );
-            let details = tagmark::model::LinkDetails {
-                title: Some(format!(
-                    "{} {} page {i}",
-                    words[i % 7],
-                    words[(i / 7) % words.len()]
-                )),
-                description: Some(format!("About {} and {}", words[i % 11], words[i % 13])),
-                notes: (i % 3 == 0).then(|| format!("note {}", words[i % 17])),
-            };
-            let at = base + i as i64;
-            sqlx::query(
-                "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
-                 description, notes, link_hash, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&id)
-            .bind(&link)
-            .bind(&account_id)
-            .bind(at)
-            .bind(at)
-            .bind(details.title.clone())
-            .bind(details.description.clone())
-            .bind(details.notes.clone())
-            .bind(tagmark::store::link_hash(&link))
-            .bind(tagmark::store::search_text(&link, &details))
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-            for t in [i % tags.len(), (i / 3) % tags.len()] {
+    match engine.0 {
+        tagmark::store::Engine::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&engine.1).await.unwrap();
+            let mut tx = conn.begin().await.unwrap();
+            for i in 0..LINKS {
+                let (id, link, details, at, tag_ids, search, hash) = row(i);
                 sqlx::query(
-                    "INSERT INTO taglinks (tag_id, link_id, account_id, created_at) VALUES (?, ?, ?, ?) \
-                     ON CONFLICT DO NOTHING",
+                    "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
+                     description, notes, link_hash, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
-                .bind(tags[t]["tag_id"].as_str().unwrap())
                 .bind(&id)
+                .bind(&link)
                 .bind(&account_id)
                 .bind(at)
+                .bind(at)
+                .bind(details.title)
+                .bind(details.description)
+                .bind(details.notes)
+                .bind(hash)
+                .bind(search)
                 .execute(&mut *tx)
                 .await
                 .unwrap();
+                for tag_id in tag_ids {
+                    sqlx::query(
+                        "INSERT INTO taglinks (tag_id, link_id, account_id, created_at, \
+                         link_created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(tag_id)
+                    .bind(&id)
+                    .bind(&account_id)
+                    .bind(at)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                }
             }
+            tx.commit().await.unwrap();
+            sqlx::query("ANALYZE").execute(&mut conn).await.unwrap();
         }
-        tx.commit().await.unwrap();
-        sqlx::query("ANALYZE").execute(&mut conn).await.unwrap();
+        tagmark::store::Engine::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&engine.1).await.unwrap();
+            let mut tx = conn.begin().await.unwrap();
+            for i in 0..LINKS {
+                let (id, link, details, at, tag_ids, search, hash) = row(i);
+                sqlx::query(
+                    "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
+                     description, notes, link_hash, search_text) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&id)
+                .bind(&link)
+                .bind(&account_id)
+                .bind(at)
+                .bind(at)
+                .bind(details.title)
+                .bind(details.description)
+                .bind(details.notes)
+                .bind(hash)
+                .bind(search)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+                for tag_id in tag_ids {
+                    sqlx::query(
+                        "INSERT INTO taglinks (tag_id, link_id, account_id, created_at, \
+                         link_created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(tag_id)
+                    .bind(&id)
+                    .bind(&account_id)
+                    .bind(at)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                }
+            }
+            tx.commit().await.unwrap();
+            sqlx::raw_sql("VACUUM ANALYZE")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        other => panic!("no bench for {other:?}"),
     }
-    eprintln!("inserted {LINKS} links in {:?}", started.elapsed());
+    eprintln!(
+        "{:?}: inserted {LINKS} links in {:?}",
+        engine.0,
+        started.elapsed()
+    );
     let probe = "https://site30.example/kilo/10000";
     let cases = [
         ("list, first page", "/link/".to_owned()),
@@ -957,7 +1029,18 @@ async fn bench_lists_and_searches_over_100k_links() {
         ("two tags", "/link/?tags=rust,web".to_owned()),
         ("exact url", format!("/link/?url={}", urlencode(probe))),
         ("q, one common word", "/link/?q=alpha".to_owned()),
+        (
+            "q, common word by date",
+            "/link/?q=alpha&sort=-created_at".to_owned(),
+        ),
         ("q, two words", "/link/?q=alpha%20kilo".to_owned()),
+        ("q, rare word", "/link/?q=12345".to_owned()),
+        ("q, phrase", "/link/?q=%22about%20echo%20and%22".to_owned()),
+        (
+            "q, OR and NOT",
+            "/link/?q=kilo%20OR%20lima%20-note".to_owned(),
+        ),
+        ("q, short word", "/link/?q=pa".to_owned()),
         ("q, no match", "/link/?q=zulu".to_owned()),
         (
             "q + tag, newest first",
@@ -977,7 +1060,8 @@ async fn bench_lists_and_searches_over_100k_links() {
         }
         times.sort();
         eprintln!(
-            "{what:<24} {path:<52} median {:>7.1} ms  (X-Total-Count {})",
+            "{:?} {what:<24} {path:<52} median {:>7.1} ms  (X-Total-Count {})",
+            engine.0,
             times[2].as_secs_f64() * 1000.0,
             total.map_or("-".into(), |t| t.to_string())
         );

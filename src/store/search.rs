@@ -18,13 +18,20 @@ use crate::query::{Clause, Query, Term};
 /// Shortest string (in characters) the SQLite trigram index can find.
 const TRIGRAM: usize = 3;
 
-/// `AND ...` for each clause of `query`.
-pub(super) fn push_conditions(sql: &mut Sql, engine: Engine, account: Option<&str>, query: &Query) {
+/// `AND ...` for each clause of `query`. `fts_done`: the query already joins the SQLite
+/// index's matches of [`fts_match`] (see `from_links`).
+pub(super) fn push_conditions(
+    sql: &mut Sql,
+    engine: Engine,
+    account: Option<&str>,
+    query: &Query,
+    fts_done: bool,
+) {
     let mut rest: Vec<&Clause> = query.clauses.iter().collect();
-    if engine == Engine::Sqlite {
-        if let Some(expr) = fts_expression(query) {
-            // Only the clauses the index answers exactly go to it.
-            rest.retain(|c| !fts_clause(c));
+    if let Some(expr) = fts_match(engine, query) {
+        // Only the clauses the index answers exactly go to it.
+        rest.retain(|c| !fts_clause(c));
+        if !fts_done {
             sql.push(" AND l.rowid IN (SELECT rowid FROM links_fts WHERE links_fts MATCH ?)")
                 .text(expr);
         }
@@ -50,10 +57,14 @@ pub(super) fn push_conditions(sql: &mut Sql, engine: Engine, account: Option<&st
     }
 }
 
-/// Whether SQLite's FTS index finds candidates for `query` (then the account condition must
-/// not lead the plan: see [`super::link_conditions`]).
-pub(super) fn uses_fts(engine: Engine, query: &Query) -> bool {
-    engine == Engine::Sqlite && fts_expression(query).is_some()
+/// The FTS5 query that finds the candidates for `query` on SQLite's index, if it has terms
+/// the index answers.
+pub(super) fn fts_match(engine: Engine, query: &Query) -> Option<String> {
+    if engine == Engine::Sqlite {
+        fts_expression(query)
+    } else {
+        None
+    }
 }
 
 fn push_term(sql: &mut Sql, account: Option<&str>, term: &Term) {
@@ -128,10 +139,10 @@ fn rank_terms(query: &Query) -> Vec<&str> {
     out
 }
 
-/// `ORDER BY` of a relevance sort: for each term, 4 when it occurs in the title, 2 in the
-/// description or notes, 1 only in the URL, summed; then `then`. False (and nothing pushed)
-/// when `query` has no term to rank by.
-pub(super) fn push_rank_order(sql: &mut Sql, engine: Engine, query: &Query, then: &str) -> bool {
+/// A link's relevance score: for each term, 4 when it occurs in the title, 2 in the
+/// description or notes, 1 only in the URL, summed. False (and nothing pushed) when `query` has
+/// no term to rank by.
+pub(super) fn push_rank(sql: &mut Sql, engine: Engine, query: &Query) -> bool {
     let terms = rank_terms(query);
     if terms.is_empty() {
         return false;
@@ -141,7 +152,6 @@ pub(super) fn push_rank_order(sql: &mut Sql, engine: Engine, query: &Query, then
         Engine::MySql => ("INSTR(l.search_text, ?)", "CHAR_LENGTH"),
         Engine::Postgres => ("strpos(l.search_text, ?)", "length"),
     };
-    sql.push(" ORDER BY ");
     for (i, term) in terms.iter().enumerate() {
         if i > 0 {
             sql.push(" + ");
@@ -156,7 +166,6 @@ pub(super) fn push_rank_order(sql: &mut Sql, engine: Engine, query: &Query, then
         .text("\n")
         .text(*term);
     }
-    sql.push(" DESC, ").push(then);
     true
 }
 
