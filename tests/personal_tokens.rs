@@ -119,11 +119,20 @@ async fn personal_tokens_act_as_their_account_until_revoked() {
         // Revoked: at once.
         let (status, revoked) = app.delete(&ann_jwt, &format!("{path}{token_id}")).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(revoked["name"], "backup");
+        assert_eq!(revoked, json!("OK"), "every DELETE answers \"OK\"");
         let (status, _) = app.get(&secret, "/link/").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        let (status, _) = app.delete(&ann_jwt, &format!("{path}{token_id}")).await;
+        let (_, left) = app.get(&ann_jwt, &path).await;
+        assert!(
+            !left.to_string().contains(token_id.as_str()),
+            "revoked yet listed: {left}"
+        );
+        let (status, body) = app.delete(&ann_jwt, &format!("{path}{token_id}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            body["detail"],
+            format!("Token with token_id {token_id} not found for account_id {ann}")
+        );
 
         // Deleting the account takes its tokens with it.
         let (status, _) = app.delete(&admin, &format!("/account/{ann}")).await;

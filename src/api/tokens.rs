@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::extract::{ErrorDetail, JsonBody};
-use crate::api::Json;
+use crate::api::{deleted, Json};
 use crate::app::AppState;
 use crate::auth::{new_personal_token, Caller, Principal};
 use crate::error::{ApiError, ApiResult};
@@ -88,19 +88,23 @@ pub async fn list_tokens(
 #[utoipa::path(delete, path = "/account/{account_id}/token/{token_id}", operation_id = "delete_personal_token", tag = "accounts",
     params(("account_id" = String, Path, description = "Id of the account"),
         ("token_id" = String, Path, description = "Id of the token")),
-    responses((status = 200, description = "The revoked token", body = ApiToken),
+    responses((status = 200, description = "Revoked: the JSON string \"OK\"", body = String, content_type = "application/json", example = json!("OK")),
         (status = 404, description = "Account or token not found", body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
 pub async fn delete_token(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((account_id, token_id)): Path<(String, String)>,
-) -> ApiResult<Json<ApiToken>> {
+) -> ApiResult<Json<&'static str>> {
     owner(&state, &caller, &account_id).await?;
     state
         .store
         .delete_api_token(&account_id, &token_id)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound("Token not found".into()))
+        .map(|_| deleted())
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "Token with token_id {token_id} not found for account_id {account_id}"
+            ))
+        })
 }
