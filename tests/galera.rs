@@ -11,7 +11,6 @@ use common::galera::{self, cluster, on_node, script, split_app};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sqlx::Connection;
 
 /// A fresh database on the cluster, and a server configuration for it on node `n`.
 fn config_on(db: &TestDb, n: usize) -> tagmark::Config {
@@ -19,23 +18,14 @@ fn config_on(db: &TestDb, n: usize) -> tagmark::Config {
 }
 
 /// Connect to the database at `url` (a node) with causal reads.
-async fn connect(url: &str) -> sqlx::AnyConnection {
-    sqlx::any::install_default_drivers();
-    let url = tagmark::store::Engine::from_url(url).expect("url").1;
-    let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
-    sqlx::query("SET SESSION wsrep_sync_wait = 1")
-        .execute(&mut conn)
-        .await
-        .expect("causal reads");
+async fn connect(url: &str) -> db::DbConn {
+    let mut conn = db::DbConn::connect(url).await;
+    conn.execute("SET SESSION wsrep_sync_wait = 1").await;
     conn
 }
 
-async fn count(conn: &mut sqlx::AnyConnection, sql: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(sql)
-        .fetch_one(conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    n
+async fn count(conn: &mut db::DbConn, sql: &str) -> i64 {
+    conn.int(sql).await
 }
 
 fn migration_files() -> i64 {
@@ -81,14 +71,15 @@ async fn three_servers_on_three_nodes_started_at_once_migrate_an_empty_database_
                 count(&mut conn, "SELECT COUNT(*) FROM _sqlx_migrations").await,
                 migrations
             );
-            let mut tables: Vec<(String,)> = sqlx::query_as(
-                "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
-                 WHERE table_schema = DATABASE() ORDER BY 1",
-            )
-            .fetch_all(&mut conn)
-            .await
-            .expect("tables");
-            let tables: Vec<String> = tables.drain(..).map(|(t,)| t).collect();
+            let tables: Vec<String> = conn
+                .rows(
+                    "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+                     WHERE table_schema = DATABASE() ORDER BY 1",
+                )
+                .await
+                .into_iter()
+                .flatten()
+                .collect();
             for table in [
                 "_sqlx_migrations",
                 "accounts",
@@ -123,7 +114,7 @@ async fn three_servers_on_three_nodes_started_at_once_migrate_an_empty_database_
                 count(&mut conn, "SELECT COUNT(*) FROM tagmark_locks").await,
                 0
             );
-            let _ = conn.close().await;
+            conn.close().await;
         }
         // All three serve, and accept each other's tokens.
         let admin = one.admin_token().await;
@@ -191,26 +182,25 @@ async fn concurrent_creation_of_one_tag_through_three_nodes_yields_one_tag() {
             );
         }
         let mut conn = connect(&on_node(&db.url, 3)).await;
-        let ids: Vec<(String,)> = sqlx::query_as(&format!(
-            "SELECT tag_id FROM tags WHERE tag_key = 'race{round}'"
-        ))
-        .fetch_all(&mut conn)
-        .await
-        .expect("tags");
+        let ids: Vec<String> = conn
+            .rows(&format!(
+                "SELECT tag_id FROM tags WHERE tag_key = 'race{round}'"
+            ))
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
         assert_eq!(ids.len(), 1, "round {round}: {ids:?}");
         for (_, body) in answers.iter().filter(|(_, b)| b.get("tag").is_some()) {
-            assert_eq!(body["tag_id"], json!(ids[0].0));
+            assert_eq!(body["tag_id"], json!(ids[0]));
         }
         let taglinks = count(
             &mut conn,
-            &format!(
-                "SELECT COUNT(*) FROM taglinks WHERE tag_id = '{}'",
-                ids[0].0
-            ),
+            &format!("SELECT COUNT(*) FROM taglinks WHERE tag_id = '{}'", ids[0]),
         )
         .await;
         assert_eq!(taglinks, 12);
-        let _ = conn.close().await;
+        conn.close().await;
     }
     for app in apps {
         app.stop().await;
@@ -294,26 +284,22 @@ async fn what_is_written_through_node_1_is_read_at_once_through_node_3() {
     // read at once through node 3, with and without wsrep_sync_wait.
     let mut writer = connect(&on_node(&db.url, 1)).await;
     let mut reader = connect(&on_node(&db.url, 3)).await;
-    sqlx::query("CREATE TABLE probe (id BIGINT PRIMARY KEY)")
-        .execute(&mut writer)
-        .await
-        .expect("probe table");
+    writer
+        .execute("CREATE TABLE probe (id BIGINT PRIMARY KEY)")
+        .await;
     let rounds = 300;
     let mut id = 0i64;
     for sync_wait in [0, 1] {
-        sqlx::query(&format!("SET SESSION wsrep_sync_wait = {sync_wait}"))
-            .execute(&mut reader)
-            .await
-            .expect("sync wait");
+        reader
+            .execute(&format!("SET SESSION wsrep_sync_wait = {sync_wait}"))
+            .await;
         let mut missed = 0;
         let mut after_write = Vec::with_capacity(rounds);
         for _ in 0..rounds {
             id += 1;
-            sqlx::query("INSERT INTO probe (id) VALUES (?)")
-                .bind(id)
-                .execute(&mut writer)
-                .await
-                .expect("insert");
+            writer
+                .execute(&format!("INSERT INTO probe (id) VALUES ({id})"))
+                .await;
             let started = Instant::now();
             let found = count(
                 &mut reader,
@@ -343,8 +329,8 @@ async fn what_is_written_through_node_1_is_read_at_once_through_node_3() {
             assert_eq!(missed, 0, "causal reads missed writes");
         }
     }
-    let _ = writer.close().await;
-    let _ = reader.close().await;
+    writer.close().await;
+    reader.close().await;
     db.drop_db().await;
 }
 
@@ -447,7 +433,7 @@ async fn a_node_killed_under_write_load_loses_nothing_acknowledged() {
             count(&mut conn, "SELECT COUNT(*) FROM tags").await,
             count(&mut conn, "SELECT COUNT(*) FROM taglinks").await,
         ));
-        let _ = conn.close().await;
+        conn.close().await;
         record.check_stored(&url).await;
     }
     assert!(

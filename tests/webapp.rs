@@ -18,14 +18,7 @@ const PASSWORD: &str = "password-123";
 
 /// Run one statement directly on the app's database.
 async fn exec(app: &TestApp, sql: &str) {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let url = tagmark::store::Engine::from_url(&app.database_url)
-        .expect("url")
-        .1;
-    let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
-    sqlx::query(sql).execute(&mut conn).await.expect(sql);
-    let _ = conn.close().await;
+    db::execute(&app.database_url, sql).await;
 }
 
 // ---- in the browser -------------------------------------------------------------------------

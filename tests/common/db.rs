@@ -9,101 +9,103 @@ pub enum DbConn {
     Sqlite(sqlx::SqliteConnection),
 }
 
+/// `$body` once per engine with `$c` bound to that engine's connection: the sqlx calls are
+/// generic, the connection types are not, so one body serves all three.
+macro_rules! on_each {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            DbConn::MySql($c) => $body,
+            DbConn::Postgres($c) => $body,
+            DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
 impl DbConn {
     /// Connect to the database a tagmark database URL names.
     pub async fn connect(database_url: &str) -> DbConn {
-        let (engine, url) = tagmark::store::Engine::from_url(database_url).expect("database url");
-        let fail = |e: sqlx::Error| -> DbConn { panic!("cannot connect to {url}: {e}") };
-        match engine {
-            tagmark::store::Engine::MySql => sqlx::MySqlConnection::connect(&url)
+        use tagmark::store::Engine;
+        let (engine, url) = Engine::from_url(database_url).expect("database url");
+        let conn = match engine {
+            Engine::MySql => sqlx::MySqlConnection::connect(&url)
                 .await
-                .map_or_else(fail, DbConn::MySql),
-            tagmark::store::Engine::Postgres => sqlx::PgConnection::connect(&url)
+                .map(DbConn::MySql),
+            Engine::Postgres => sqlx::PgConnection::connect(&url)
                 .await
-                .map_or_else(fail, DbConn::Postgres),
-            tagmark::store::Engine::Sqlite => sqlx::SqliteConnection::connect(&url)
+                .map(DbConn::Postgres),
+            Engine::Sqlite => sqlx::SqliteConnection::connect(&url)
                 .await
-                .map_or_else(fail, DbConn::Sqlite),
-        }
+                .map(DbConn::Sqlite),
+        };
+        conn.unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"))
     }
 
     /// Run one statement; the rows it changed.
     pub async fn execute(&mut self, sql: &str) -> u64 {
-        let done = match self {
-            DbConn::MySql(c) => sqlx::query(sql).execute(c).await.map(|d| d.rows_affected()),
-            DbConn::Postgres(c) => sqlx::query(sql).execute(c).await.map(|d| d.rows_affected()),
-            DbConn::Sqlite(c) => sqlx::query(sql).execute(c).await.map(|d| d.rows_affected()),
-        };
-        done.unwrap_or_else(|e| panic!("{sql}: {e}"))
+        self.try_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Run one statement that may fail; the rows it changed.
+    pub async fn try_execute(&mut self, sql: &str) -> sqlx::Result<u64> {
+        on_each!(self, c => sqlx::query(sql).execute(c).await.map(|d| d.rows_affected()))
+    }
+
+    pub fn is_mysql(&self) -> bool {
+        matches!(self, DbConn::MySql(_))
     }
 
     /// The one integer `sql` selects.
     pub async fn int(&mut self, sql: &str) -> i64 {
-        let value = match self {
-            DbConn::MySql(c) => sqlx::query(sql)
-                .fetch_one(c)
-                .await
-                .and_then(|r| r.try_get(0)),
-            DbConn::Postgres(c) => sqlx::query(sql)
-                .fetch_one(c)
-                .await
-                .and_then(|r| r.try_get(0)),
-            DbConn::Sqlite(c) => sqlx::query(sql)
-                .fetch_one(c)
-                .await
-                .and_then(|r| r.try_get(0)),
-        };
+        let value =
+            on_each!(self, c => sqlx::query(sql).fetch_one(c).await.and_then(|r| r.try_get(0)));
         value.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
-    /// The one text `sql` selects. (MySQL reports the binary collation's text as binary.)
+    /// The one text `sql` selects.
     pub async fn text(&mut self, sql: &str) -> String {
-        let value = match self {
-            DbConn::MySql(c) => sqlx::query(sql)
-                .fetch_one(c)
-                .await
-                .and_then(|r| r.try_get_unchecked(0)),
-            DbConn::Postgres(c) => sqlx::query(sql)
-                .fetch_one(c)
-                .await
-                .and_then(|r| r.try_get(0)),
-            DbConn::Sqlite(c) => sqlx::query(sql)
-                .fetch_one(c)
-                .await
-                .and_then(|r| r.try_get(0)),
-        };
-        value.unwrap_or_else(|e| panic!("{sql}: {e}"))
+        let mut rows = self.select(sql, &[]).await;
+        match (rows.len(), rows.first().map(Vec::len)) {
+            (1, Some(1)) => rows.swap_remove(0).swap_remove(0),
+            _ => panic!("{sql}: not one row of one column: {rows:?}"),
+        }
     }
 
-    /// The rows `sql` selects with one text argument (`?`; `$1` on PostgreSQL), every column
-    /// read as text.
+    /// The rows `sql` selects, every column read as text.
+    pub async fn rows(&mut self, sql: &str) -> Vec<Vec<String>> {
+        self.select(sql, &[]).await
+    }
+
+    /// The rows `sql` selects with one text argument (`?`), every column read as text.
     pub async fn texts(&mut self, sql: &str, arg: &str) -> Vec<Vec<String>> {
-        fn all<R: Row>(
-            rows: Vec<R>,
-            get: impl Fn(&R, usize) -> sqlx::Result<String>,
-        ) -> sqlx::Result<Vec<Vec<String>>> {
-            rows.iter()
-                .map(|row| (0..row.len()).map(|i| get(row, i)).collect())
-                .collect()
-        }
-        let found = match self {
-            DbConn::MySql(c) => match sqlx::query(sql).bind(arg).fetch_all(c).await {
-                Ok(rows) => all(rows, |r, i| r.try_get_unchecked(i)),
-                Err(e) => Err(e),
-            },
-            DbConn::Postgres(c) => match sqlx::query(&sql.replace('?', "$1"))
-                .bind(arg)
-                .fetch_all(c)
-                .await
-            {
-                Ok(rows) => all(rows, |r, i| r.try_get(i)),
-                Err(e) => Err(e),
-            },
-            DbConn::Sqlite(c) => match sqlx::query(sql).bind(arg).fetch_all(c).await {
-                Ok(rows) => all(rows, |r, i| r.try_get(i)),
-                Err(e) => Err(e),
-            },
+        self.select(sql, &[arg]).await
+    }
+
+    /// The rows `sql` selects with text arguments (`?`, numbered for PostgreSQL), every column
+    /// read as text. (MySQL reports the binary collation's text as binary, so it is read
+    /// unchecked there.)
+    async fn select(&mut self, sql: &str, args: &[&str]) -> Vec<Vec<String>> {
+        let unchecked = self.is_mysql();
+        let sql = match self {
+            DbConn::Postgres(_) => numbered(sql),
+            _ => sql.to_owned(),
         };
+        let found: sqlx::Result<Vec<Vec<String>>> = on_each!(self, c => {
+            let mut query = sqlx::query(&sql);
+            for arg in args {
+                query = query.bind(*arg);
+            }
+            query.fetch_all(c).await.and_then(|rows| {
+                rows.iter()
+                    .map(|row| {
+                        (0..row.len())
+                            .map(|i| if unchecked { row.try_get_unchecked(i) } else { row.try_get(i) })
+                            .collect()
+                    })
+                    .collect()
+            })
+        });
         found.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
@@ -116,21 +118,27 @@ impl DbConn {
         };
         migrator.migrations = std::borrow::Cow::Owned(migrator.migrations[..count].to_vec());
         migrator.set_locking(false);
-        let done = match self {
-            DbConn::MySql(c) => migrator.run(c).await,
-            DbConn::Postgres(c) => migrator.run(c).await,
-            DbConn::Sqlite(c) => migrator.run(c).await,
-        };
-        done.expect("migrations");
+        on_each!(self, c => migrator.run(c).await).expect("migrations");
     }
 
     pub async fn close(self) {
-        let _ = match self {
-            DbConn::MySql(c) => c.close().await,
-            DbConn::Postgres(c) => c.close().await,
-            DbConn::Sqlite(c) => c.close().await,
-        };
+        let _ = on_each!(self, c => c.close().await);
     }
+}
+
+/// `sql` with its `?` placeholders numbered `$1`, `$2`, … as PostgreSQL wants them.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 /// Run one statement on a database (by its tagmark URL).

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sqlx::Connection;
 
 use super::TestApp;
 
@@ -376,20 +375,21 @@ impl Record {
     /// consistent: each link of the load carries exactly one tag (renames and merges never
     /// drop or double one), and each tag-link agrees with its tag and link.
     pub async fn check_stored(&self, url: &str) {
-        sqlx::any::install_default_drivers();
-        let url = tagmark::store::Engine::from_url(url).expect("url").1;
-        let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
-        if url.starts_with("mysql:") {
+        let mut conn = super::db::DbConn::connect(url).await;
+        if conn.is_mysql() {
             // On a Galera node: read after every write the cluster committed (elsewhere the
             // variable is missing or without effect).
-            let _ = sqlx::query("SET SESSION wsrep_sync_wait = 1")
-                .execute(&mut conn)
-                .await;
+            let _ = conn.try_execute("SET SESSION wsrep_sync_wait = 1").await;
         }
-        let links: Vec<(String, String)> = sqlx::query_as("SELECT link_id, link FROM links")
-            .fetch_all(&mut conn)
+        let links: Vec<(String, String)> = conn
+            .rows("SELECT link_id, link FROM links")
             .await
-            .expect("links");
+            .into_iter()
+            .map(|row| match <[String; 2]>::try_from(row) {
+                Ok([id, url]) => (id, url),
+                Err(row) => panic!("not a link id and URL: {row:?}"),
+            })
+            .collect();
         let ids: HashSet<&str> = links.iter().map(|(id, _)| id.as_str()).collect();
         let urls: HashSet<&str> = links.iter().map(|(_, url)| url.as_str()).collect();
         let lost: Vec<_> = self
@@ -428,13 +428,10 @@ impl Record {
                   AND l.account_id = t.account_id AND l.created_at = t.link_created_at)",
             ),
         ] {
-            let (n,): (i64,) = sqlx::query_as(sql)
-                .fetch_one(&mut conn)
-                .await
-                .expect("consistency query");
+            let n = conn.int(sql).await;
             assert_eq!(n, 0, "{what}: {n}");
         }
-        let _ = conn.close().await;
+        conn.close().await;
     }
 
     /// Assert what every fault test demands of the answers themselves.

@@ -46,26 +46,18 @@ pub async fn fresh_db() -> TestDb {
 /// Wait until the database of `url` exists on every node: CREATE DATABASE is ordered across
 /// the cluster, but each node applies it on its own time.
 pub async fn replicated(url: &str) {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
     let name = url.rsplit('/').next().unwrap_or_default().to_owned();
     for n in 1..=3 {
-        let mut conn = sqlx::AnyConnection::connect(&server_url(n))
-            .await
-            .unwrap_or_else(|e| panic!("cannot reach galera node {n}: {e}"));
-        sqlx::query("SET SESSION wsrep_sync_wait = 1")
-            .execute(&mut conn)
-            .await
-            .expect("causal reads");
-        let (found,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?",
-        )
-        .bind(&name)
-        .fetch_one(&mut conn)
-        .await
-        .expect("schemata");
+        let mut conn = super::db::DbConn::connect(&server_url(n)).await;
+        conn.execute("SET SESSION wsrep_sync_wait = 1").await;
+        // (A test database's name is plain: letters, digits and underscores.)
+        let found = conn
+            .int(&format!(
+                "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{name}'"
+            ))
+            .await;
         assert_eq!(found, 1, "database {name} missing on node {n}");
-        let _ = conn.close().await;
+        conn.close().await;
     }
 }
 
