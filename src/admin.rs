@@ -4,9 +4,9 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::{bail, Context};
 
-use crate::app::open_store;
 use crate::auth::{check_password, Passwords};
 use crate::config::{AdminCommand, Config};
+use crate::store::open_store;
 
 pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     let store = open_store(config).await?;

@@ -31,32 +31,9 @@ use crate::auth::{Passwords, Tokens};
 use crate::config::{Config, MAX_BODY_BYTES};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::store::{PoolSettings, Store};
+use crate::state::{AppState, Shared};
+use crate::store::{open_store, Store};
 use crate::throttle::LoginThrottle;
-
-/// What every handler shares. One `Arc` around it all: extractors clone the state for each
-/// request, and one reference count is cheaper than one per part.
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-pub struct Shared {
-    pub store: Store,
-    pub tokens: Arc<Tokens>,
-    pub passwords: Passwords,
-    pub openapi_json: Arc<String>,
-    pub swagger: Arc<utoipa_swagger_ui::Config<'static>>,
-    pub throttle: Arc<LoginThrottle>,
-    pub metrics: Arc<Metrics>,
-    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
 
 pub struct Application {
     listener: TcpListener,
@@ -64,21 +41,6 @@ pub struct Application {
     state: AppState,
     config: Config,
     tls: Option<RustlsConfig>,
-}
-
-/// Open the database (migrating it) as the configuration says.
-pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::connect(
-        &config.database_url,
-        PoolSettings {
-            max_connections: config.db_max_connections,
-            sqlite_readers: config.sqlite_readers,
-            acquire_timeout: Duration::from_secs(config.db_timeout_seconds.max(1)),
-            stamp_cache: Duration::from_secs(config.auth_cache_seconds),
-            tombstones: Duration::from_secs(u64::from(config.tombstone_days) * 86_400),
-        },
-    )
-    .await
 }
 
 impl Application {
@@ -124,7 +86,7 @@ impl Application {
         let openapi = crate::openapi::document(&config.root_path);
         let swagger =
             utoipa_swagger_ui::Config::new([format!("{}/openapi.json", config.root_path)]);
-        let state = AppState(Arc::new(Shared {
+        let state = AppState::new(Shared {
             store,
             tokens: Arc::new(Tokens::new(&secret, config.token_minutes)),
             passwords,
@@ -136,7 +98,7 @@ impl Application {
             )),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             metrics: Arc::new(Metrics::new()),
-        }));
+        });
         let listener = TcpListener::bind(&config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;

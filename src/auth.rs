@@ -13,9 +13,10 @@ use axum::http::Method;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::model::Credentials;
+use crate::store::Store;
+pub use crate::validate::{check_password, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 
 pub const SCOPE_ADMIN: &str = "admin";
 pub const SCOPE_ACCOUNT: &str = "account";
@@ -70,20 +71,28 @@ pub struct Caller(pub Principal);
 /// A caller with the admin scope.
 pub struct AdminCaller(pub Principal);
 
-impl FromRequestParts<AppState> for Caller {
+/// What authentication needs of the application's state, and all it sees of it: the store,
+/// the token signer and the password hasher.
+pub trait AuthState: Send + Sync {
+    fn store(&self) -> &Store;
+    fn tokens(&self) -> &Tokens;
+    fn passwords(&self) -> &Passwords;
+}
+
+impl<S: AuthState> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
         authenticate(parts, state, &[SCOPE_ADMIN, SCOPE_ACCOUNT], BOTH_SCOPES)
             .await
             .map(Caller)
     }
 }
 
-impl FromRequestParts<AppState> for AdminCaller {
+impl<S: AuthState> FromRequestParts<S> for AdminCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
         authenticate(parts, state, &[SCOPE_ADMIN], SCOPE_ADMIN)
             .await
             .map(AdminCaller)
@@ -92,7 +101,7 @@ impl FromRequestParts<AppState> for AdminCaller {
 
 async fn authenticate(
     parts: &Parts,
-    state: &AppState,
+    state: &impl AuthState,
     allowed: &[&str],
     scopes: &'static str,
 ) -> ApiResult<Principal> {
@@ -116,12 +125,12 @@ async fn authenticate(
 /// (anything else is 403).
 async fn personal_token(
     parts: &Parts,
-    state: &AppState,
+    state: &impl AuthState,
     token: &str,
     scopes: &'static str,
 ) -> ApiResult<Principal> {
     let found = state
-        .store
+        .store()
         .use_api_token(&hash_personal_token(token))
         .await?
         .ok_or(ApiError::Unauthorized { scopes })?;
@@ -161,17 +170,17 @@ pub fn hash_personal_token(token: &str) -> String {
 
 /// The principal of a JWT whose stamp is still its principal's.
 async fn jwt_principal(
-    state: &AppState,
+    state: &impl AuthState,
     token: &str,
     scopes: &'static str,
 ) -> ApiResult<Principal> {
     let unauthorized = || ApiError::Unauthorized { scopes };
-    let claims = state.tokens.verify(token).ok_or_else(unauthorized)?;
+    let claims = state.tokens().verify(token).ok_or_else(unauthorized)?;
     let claims = &*claims;
     let principal = match claims.scopes.as_slice() {
         [scope] if scope == SCOPE_ADMIN => {
             let (user_id, stamp) = state
-                .store
+                .store()
                 .user_stamp(&claims.sub)
                 .await?
                 .ok_or_else(unauthorized)?;
@@ -186,7 +195,7 @@ async fn jwt_principal(
         [scope] if scope == SCOPE_ACCOUNT => {
             let account_id = claims.account_id.as_deref().ok_or_else(unauthorized)?;
             let stamp = state
-                .store
+                .store()
                 .account_stamp(account_id)
                 .await?
                 .ok_or_else(unauthorized)?;
@@ -303,10 +312,6 @@ impl Tokens {
 }
 
 // ---- passwords ------------------------------------------------------------------------------
-
-pub const MIN_PASSWORD_CHARS: usize = 8;
-/// Longer passwords are refused so that hashing cost stays bounded.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -513,21 +518,6 @@ pub fn verify_password(password: &str, hash: &str) -> Verified {
     }
 }
 
-/// Refuse passwords that are too short, or long enough to make hashing a burden.
-pub fn check_password(password: &str) -> Result<(), String> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "Password must be at least {MIN_PASSWORD_CHARS} characters long"
-        ));
-    }
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(format!(
-            "Password must be at most {MAX_PASSWORD_BYTES} bytes long"
-        ));
-    }
-    Ok(())
-}
-
 // ---- login ----------------------------------------------------------------------------------
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -555,7 +545,7 @@ pub fn parse_scope(scope: Option<&str>) -> ApiResult<&'static str> {
 
 /// The OAuth2 password flow: check the credentials and issue a token.
 pub async fn login(
-    state: &AppState,
+    state: &impl AuthState,
     username: &str,
     password: String,
     scope: &'static str,
@@ -563,7 +553,7 @@ pub async fn login(
     let admin = scope == SCOPE_ADMIN;
     let creds = check_credentials(state, username, password, admin).await?;
     let now = time::OffsetDateTime::now_utc();
-    let exp = now.unix_timestamp() + state.tokens.lifetime_seconds;
+    let exp = now.unix_timestamp() + state.tokens().lifetime_seconds;
     let claims = Claims {
         sub: creds.name,
         scopes: vec![scope.to_owned()],
@@ -572,35 +562,35 @@ pub async fn login(
         exp,
         stamp: creds.security_stamp,
     };
-    let access_token = state.tokens.issue(&claims)?;
+    let access_token = state.tokens().issue(&claims)?;
     Ok(TokenResponse {
         access_token,
         token_type: "bearer".into(),
         expires: crate::model::format_micros(exp * 1_000_000),
-        expires_in: state.tokens.lifetime_seconds,
+        expires_in: state.tokens().lifetime_seconds,
     })
 }
 
 /// Check a login's username (admin) or email (account) and password; the principal's
 /// credentials when they are right. A hash of an older scheme is replaced on the way.
 pub async fn check_credentials(
-    state: &AppState,
+    state: &impl AuthState,
     username: &str,
     password: String,
     admin: bool,
 ) -> ApiResult<Credentials> {
     let found: Option<Credentials> = if admin {
-        state.store.user_credentials(username).await?
+        state.store().user_credentials(username).await?
     } else {
-        state.store.account_credentials(username).await?
+        state.store().account_credentials(username).await?
     };
     let stored_hash = found.as_ref().map(|c| c.hashed_password.clone());
-    let verified = state.passwords.verify(password, stored_hash).await?;
+    let verified = state.passwords().verify(password, stored_hash).await?;
     let creds = match (found, verified) {
         (Some(creds), Verified::Yes) => creds,
         (Some(creds), Verified::YesRehash(new_hash)) => {
             state
-                .store
+                .store()
                 .upgrade_hash(admin, &creds.id, &creds.hashed_password, &new_hash)
                 .await?;
             creds

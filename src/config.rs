@@ -51,7 +51,7 @@ pub enum Command {
         #[arg(long)]
         account: String,
         #[arg(long, value_enum, default_value_t)]
-        format: crate::transfer::ExportFormat,
+        format: ExportFormat,
     },
     /// Copy a seed deployment's database (the tutorial's FastAPI service on MariaDB) into the
     /// configured one, keeping ids, password hashes and creation times. Running it again adds
@@ -194,6 +194,16 @@ impl Settings {
             tombstone_days: self.tombstone_days.or(other.tombstone_days),
         }
     }
+}
+
+/// What `export` writes (`tagmark export --format`, `GET /export/?format=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Netscape bookmark file.
+    #[default]
+    Html,
+    /// JSON array of links with their tags.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

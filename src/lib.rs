@@ -13,6 +13,7 @@ pub mod netscape;
 pub mod openapi;
 pub mod query;
 pub mod seed;
+pub mod state;
 pub mod store;
 pub mod throttle;
 pub mod transfer;

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use sqlx::{Connection, Executor};
 
-use crate::app::open_store;
 use crate::config::Config;
 use crate::model::{now_micros, Micros};
+use crate::store::open_store;
 use crate::store::seed::{
     SeedAccount, SeedCounts, SeedLink, SeedRows, SeedTag, SeedTagLink, SeedUser, TableCounts,
 };

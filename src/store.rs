@@ -20,6 +20,7 @@ pub mod sync;
 pub mod tokens;
 pub mod transfer;
 
+use crate::config::Config;
 use crate::error::{is_unique_violation, ApiError, ApiResult, DbError};
 use crate::model::{
     new_id, now_micros, Account, Credentials, Link, LinkDetails, LinkFlags, Micros, Page, Tag,
@@ -408,6 +409,21 @@ const LINK_COLUMNS: &str =
     "l.link_id, l.link, l.account_id, l.created_at, l.title, l.description, l.notes, l.updated_at, \
      l.unread, l.favorite";
 const TAG_COLUMNS: &str = "tag_id, tag, account_id, created_at";
+
+/// Open the database (migrating it) as the configuration says.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::connect(
+        &config.database_url,
+        PoolSettings {
+            max_connections: config.db_max_connections,
+            sqlite_readers: config.sqlite_readers,
+            acquire_timeout: Duration::from_secs(config.db_timeout_seconds.max(1)),
+            stamp_cache: Duration::from_secs(config.auth_cache_seconds),
+            tombstones: Duration::from_secs(u64::from(config.tombstone_days) * 86_400),
+        },
+    )
+    .await
+}
 
 impl Store {
     /// Connect, and bring the schema up to date.

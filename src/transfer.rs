@@ -8,11 +8,12 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::open_store;
+pub use crate::config::ExportFormat;
 use crate::config::{Command, Config};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{now_micros, Link, LinkFlags};
 use crate::netscape::{self, Bookmark, Entry};
+use crate::store::open_store;
 use crate::store::transfer::NewLink;
 use crate::store::{tag_key, Store};
 use crate::validate;
@@ -56,15 +57,6 @@ pub struct ExportedLink {
     pub link: Link,
     /// Names of the tags the link carries, ordered by name.
     pub tags: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ExportFormat {
-    /// Netscape bookmark file.
-    #[default]
-    Html,
-    /// JSON array of links with their tags.
-    Json,
 }
 
 /// Read a bookmark file and store its links in `account_id`, all or nothing. A file that is

@@ -6,10 +6,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{both, page, ErrorDetail, JsonBody, QueryParams};
 use crate::api::{deleted, Json};
-use crate::app::AppState;
 use crate::auth::{AdminCaller, Caller, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::model::Account;
+use crate::state::AppState;
 use crate::store::account_not_found;
 use crate::validate;
 

@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 
 use crate::api::extract::{ErrorDetail, JsonBody};
 use crate::api::Json;
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::state::AppState;
 use crate::store::bulk::{BulkChange, BulkResult, MAX_BULK_LINKS};
 use crate::store::tag_key;
 use crate::validate;

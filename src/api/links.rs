@@ -9,11 +9,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
 use crate::api::{deleted, Json};
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::{Link, LinkFlags};
 use crate::query;
+use crate::state::AppState;
 use crate::store::dedupe::Created;
 use crate::store::{LinkChanges, LinkFilter, TagRef};
 use crate::validate;

@@ -24,8 +24,8 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
     Router::new()

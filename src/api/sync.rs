@@ -7,10 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, QueryParams};
 use crate::api::Json;
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::{format_micros, Link, Tag};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -6,10 +6,10 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
 use crate::api::{deleted, Json};
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Tag, TagWithCount};
+use crate::state::AppState;
 use crate::validate;
 
 #[derive(Debug, Deserialize, ToSchema)]

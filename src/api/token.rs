@@ -12,9 +12,9 @@ use utoipa::ToSchema;
 
 use crate::api::extract::{ErrorDetail, FormBody};
 use crate::api::Json;
-use crate::app::AppState;
 use crate::auth::{login, parse_scope, TokenResponse, MAX_PASSWORD_BYTES};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::state::AppState;
 use crate::throttle::client_address;
 
 /// The login form. As with FastAPI's `OAuth2PasswordRequestForm`, a field sent empty counts as

@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 
 use crate::api::extract::{ErrorDetail, JsonBody};
 use crate::api::{deleted, Json};
-use crate::app::AppState;
 use crate::auth::{new_personal_token, Caller, Principal};
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::account_not_found;
 use crate::store::tokens::ApiToken;
 use crate::validate;

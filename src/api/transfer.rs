@@ -11,9 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{ErrorDetail, QueryParams};
 use crate::api::Json;
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::state::AppState;
 use crate::transfer::{self, ExportedLink, ImportOptions, ImportReport, MAX_IMPORT_BYTES};
 
 #[derive(Debug, Deserialize, IntoParams)]

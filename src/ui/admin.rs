@@ -10,9 +10,9 @@ use super::session::CsrfForm;
 use super::{
     age, field_error, layout, redirect, FieldErrors, UiError, UiForm, UiQuery, UiResult, UiUser,
 };
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::model::{format_micros, now_micros};
+use crate::state::AppState;
 use crate::validate;
 
 fn require_admin(user: &UiUser) -> UiResult<()> {

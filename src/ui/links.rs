@@ -11,9 +11,9 @@ use super::{
     age, field_error, layout, redirect, FieldErrors, UiConfig, UiError, UiForm, UiQuery, UiResult,
     UiUser,
 };
-use crate::app::AppState;
 use crate::error::FieldError;
 use crate::model::{format_micros, now_micros, Link, Page};
+use crate::state::AppState;
 use crate::store::{LinkChanges, LinkFilter};
 use crate::validate;
 

@@ -24,10 +24,10 @@ use axum::{Extension, Router};
 use maud::{html, Markup, DOCTYPE};
 use serde::de::DeserializeOwned;
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::state::AppState;
 pub use session::UiUser;
 
 /// What every page needs to know about where it is served.

@@ -18,10 +18,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{layout, redirect, ui_config, Ui, UiConfig, UiError, UiForm, UiQuery, UiResult};
-use crate::app::AppState;
 use crate::auth::{check_credentials, Principal, MAX_PASSWORD_BYTES};
 use crate::error::ApiError;
 use crate::model::{now_micros, Credentials};
+use crate::state::AppState;
 use crate::store::sessions::NewSession;
 use crate::throttle::client_address;
 

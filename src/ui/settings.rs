@@ -11,10 +11,10 @@ use super::session::{start_session, CsrfForm};
 use super::{
     age, field_error, layout, redirect, FieldErrors, UiError, UiForm, UiQuery, UiResult, UiUser,
 };
-use crate::app::AppState;
 use crate::auth::{check_credentials, new_personal_token};
 use crate::error::ApiError;
 use crate::model::{format_micros, now_micros};
+use crate::state::AppState;
 use crate::validate;
 
 #[derive(Deserialize, Default)]

@@ -10,8 +10,8 @@ use super::session::CsrfForm;
 use super::{
     field_error, layout, redirect, FieldErrors, UiError, UiForm, UiQuery, UiResult, UiUser,
 };
-use crate::app::AppState;
 use crate::model::Page;
+use crate::state::AppState;
 use crate::validate;
 
 /// Most tags the page lists.

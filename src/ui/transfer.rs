@@ -8,8 +8,8 @@ use maud::html;
 use serde::Deserialize;
 
 use super::{field_error, layout, FieldErrors, UiError, UiQuery, UiResult, UiUser};
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::transfer::{self, ImportOptions, ImportReport};
 
 fn page(user: &UiUser, report: Option<&ImportReport>, errors: &FieldErrors) -> Response {
