@@ -276,6 +276,33 @@ async fn relevance_ranks_title_then_description_or_notes_then_url() {
         assert_eq!(ids(&list), vec![url, notes, description, title, both]);
         let (status, body) = app.get(&token, "/link/?q=kiwi&sort=best").await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(
+            body["detail"][0]["msg"],
+            "Input should be 'created_at', '-created_at' or 'relevance'"
+        );
+        // The OpenAPI document describes the language and the order.
+        let (_, doc) = app.send(Method::GET, "/openapi.json", None, None).await;
+        let params = doc["paths"]["/link/"]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .clone();
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|p| p["name"] == name)
+                .map(|p| p.to_string())
+                .unwrap_or_default()
+        };
+        for part in ["exact phrase", "-word", "#tag", "OR", "relevance"] {
+            assert!(
+                param("q").contains(part),
+                "q documents {part}: {}",
+                param("q")
+            );
+        }
+        assert!(param("sort").contains("relevance"), "{}", param("sort"));
+        let sorts = doc["components"]["schemas"]["LinkSort"].to_string();
+        assert!(sorts.contains("\"relevance\""), "{sorts}");
     })
     .await;
 }
