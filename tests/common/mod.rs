@@ -9,6 +9,8 @@ pub mod db;
 pub mod faults;
 pub mod features;
 pub mod galera;
+pub mod raw;
+pub mod resources;
 pub mod tools;
 
 use std::future::Future;
