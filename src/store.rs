@@ -1564,22 +1564,30 @@ impl Conn<'_> {
             sql.text(account_id).text(&key);
             sql
         };
-        if let Some(tag) = self.fetch_optional(select()).await? {
-            return Ok(tag);
+        // The insert is ignored when a concurrent transaction committed the name first; that
+        // tag may then be renamed or merged away before our read locks it, so try again (a
+        // few rounds: each lost one means another writer made progress).
+        for _ in 0..MAX_RETRIES {
+            if let Some(tag) = self.fetch_optional(select()).await? {
+                return Ok(tag);
+            }
+            let mut insert = Sql::new(&self.insert_ignore(
+                "tags (tag_id, tag, tag_key, account_id, created_at) VALUES (?, ?, ?, ?, ?)",
+            ));
+            insert
+                .text(new_id())
+                .text(name)
+                .text(&key)
+                .text(account_id)
+                .int(now_micros());
+            self.execute(insert).await?;
+            if let Some(tag) = self.fetch_optional(select()).await? {
+                return Ok(tag);
+            }
         }
-        let mut insert = Sql::new(&self.insert_ignore(
-            "tags (tag_id, tag, tag_key, account_id, created_at) VALUES (?, ?, ?, ?, ?)",
-        ));
-        insert
-            .text(new_id())
-            .text(name)
-            .text(&key)
-            .text(account_id)
-            .int(now_micros());
-        self.execute(insert).await?;
-        self.fetch_optional(select())
-            .await?
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("tag vanished after insert")))
+        // Still racing after every round: the client may try again.
+        tracing::warn!(account_id, "a tag kept vanishing between insert and read");
+        Err(ApiError::Unavailable)
     }
 
     async fn update_link(
@@ -1787,7 +1795,8 @@ impl Conn<'_> {
     }
 }
 
-/// How many times a tag rename runs again after a concurrent transaction created the name.
+/// How many times a tag rename runs again after a concurrent transaction created the name, and
+/// how many rounds finding or creating a tag by name takes at most.
 const MAX_RETRIES: u32 = 10;
 
 /// How long a write transaction is run again after conflicts before it answers 503.
