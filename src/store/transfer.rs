@@ -4,7 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use std::sync::Arc;
 
-use super::{account_not_found, link_hash, search_text, tag_key, Conn, Sql, Store, LINK_COLUMNS};
+use super::{
+    account_not_found, link_hash, search_text, tag_key, Conn, Sql, Store, LINK_COLUMNS, MAX_RETRIES,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{new_id, now_micros, Link, LinkDetails, LinkFlags, Micros};
 
@@ -185,47 +187,56 @@ impl Conn<'_> {
             .await?
             .into_iter()
             .collect();
-        let mut missing: Vec<(String, &str)> = Vec::new();
+        let mut wanted: Vec<(String, &str)> = Vec::new();
         for name in names {
             let key = tag_key(name);
-            if !ids.contains_key(&key) && !missing.iter().any(|(k, _)| *k == key) {
-                missing.push((key, name));
+            if !wanted.iter().any(|(k, _)| *k == key) {
+                wanted.push((key, name));
             }
         }
-        if missing.is_empty() {
-            return Ok(ids);
-        }
-        let now = now_micros();
-        for chunk in missing.chunks(ROWS_PER_INSERT * 2) {
-            let mut values = String::new();
-            for i in 0..chunk.len() {
-                values.push_str(if i == 0 {
-                    "(?, ?, ?, ?, ?)"
-                } else {
-                    ", (?, ?, ?, ?, ?)"
-                });
+        // A name a concurrent transaction created meanwhile is not inserted by us, and the
+        // locking read after the insert sees it; unless it was renamed or merged away in
+        // between, so the missing ones are tried again (each lost round means another writer
+        // made progress).
+        for _ in 0..MAX_RETRIES {
+            let missing: Vec<&(String, &str)> = wanted
+                .iter()
+                .filter(|(key, _)| !ids.contains_key(key))
+                .collect();
+            if missing.is_empty() {
+                return Ok(ids);
             }
-            let mut insert = Sql::new(&self.insert_ignore(&format!(
-                "tags (tag_id, tag, tag_key, account_id, created_at) VALUES {values}"
-            )));
-            for (key, name) in chunk {
-                insert
-                    .text(new_id())
-                    .text(*name)
-                    .text(key)
-                    .text(account_id)
-                    .int(now);
+            let now = now_micros();
+            for chunk in missing.chunks(ROWS_PER_INSERT * 2) {
+                let mut values = String::new();
+                for i in 0..chunk.len() {
+                    values.push_str(if i == 0 {
+                        "(?, ?, ?, ?, ?)"
+                    } else {
+                        ", (?, ?, ?, ?, ?)"
+                    });
+                }
+                let mut insert = Sql::new(&self.insert_ignore(&format!(
+                    "tags (tag_id, tag, tag_key, account_id, created_at) VALUES {values}"
+                )));
+                for (key, name) in chunk {
+                    insert
+                        .text(new_id())
+                        .text(*name)
+                        .text(key)
+                        .text(account_id)
+                        .int(now);
+                }
+                self.insert(insert).await?;
             }
-            self.insert(insert).await?;
+            ids = self
+                .fetch_all::<(String, String)>(select())
+                .await?
+                .into_iter()
+                .collect();
         }
-        // Read again: a tag that a concurrent transaction created meanwhile was not inserted
-        // by us, and the locking read sees it.
-        ids = self
-            .fetch_all::<(String, String)>(select())
-            .await?
-            .into_iter()
-            .collect();
-        Ok(ids)
+        tracing::warn!(account_id, "tags kept vanishing between insert and read");
+        Err(ApiError::Unavailable)
     }
 
     /// Every link of the account, oldest first, each with its tag names (ordered by name).
