@@ -9,18 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10000}
 PORT=18482
-command -v jq >/dev/null || { echo "jq is needed: apt-get install jq" >&2; exit 1; }
-cargo build --release --quiet --bin tagmark
-BIN=$PWD/target/release/tagmark
-WORK=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-DB=${TAGMARK_BENCH_DATABASE_URL:-sqlite://$WORK/bench.db}
-for name in $(env | grep -o '^TAGMARK_[A-Z_]*' || true); do unset "$name"; done
-export TAGMARK_DATABASE_URL=$DB TAGMARK_BIND=127.0.0.1:$PORT TAGMARK_LOG=warn \
-       TAGMARK_ADMIN_USERNAME=bench TAGMARK_ADMIN_PASSWORD=bench-password-1
+. bench/common.sh
 
 awk -v n="$N" 'BEGIN {
     print "<!DOCTYPE NETSCAPE-Bookmark-file-1>"
@@ -36,16 +25,7 @@ awk -v n="$N" 'BEGIN {
 }' > "$WORK/bookmarks.html"
 echo "file: $N bookmarks, $(du -k "$WORK/bookmarks.html" | cut -f1) KiB, database ${DB%%:*}"
 
-"$BIN" serve > "$WORK/server.log" 2>&1 &
-PID=$!
-B=http://127.0.0.1:$PORT
-for _ in $(seq 1 100); do curl -sf "$B/health" >/dev/null && break; sleep 0.1; done
-ADMIN=$(curl -sf -d 'username=bench&password=bench-password-1&scope=admin' "$B/token/" | jq -r .access_token)
-account() {
-    curl -sf -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
-         -d "{\"email\": \"$1\", \"password\": \"bench-password\"}" "$B/account/" >/dev/null
-    curl -sf -d "username=$1&password=bench-password" "$B/token/" | jq -r .access_token
-}
+start_server
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 

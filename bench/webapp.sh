@@ -12,18 +12,7 @@ cd "$(dirname "$0")/.."
 N=${1:-10000}
 R=${2:-50}
 PORT=18483
-command -v jq >/dev/null || { echo "jq is needed: apt-get install jq" >&2; exit 1; }
-cargo build --release --quiet --bin tagmark
-BIN=$PWD/target/release/tagmark
-WORK=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-DB=${TAGMARK_BENCH_DATABASE_URL:-sqlite://$WORK/bench.db}
-for name in $(env | grep -o '^TAGMARK_[A-Z_]*' || true); do unset "$name"; done
-export TAGMARK_DATABASE_URL=$DB TAGMARK_BIND=127.0.0.1:$PORT TAGMARK_LOG=warn \
-       TAGMARK_ADMIN_USERNAME=bench TAGMARK_ADMIN_PASSWORD=bench-password-1
+. bench/common.sh
 
 awk -v n="$N" 'BEGIN {
     print "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<TITLE>Bookmarks</TITLE>\n<DL><p>"
@@ -34,15 +23,9 @@ awk -v n="$N" 'BEGIN {
     print "</DL><p>"
 }' > "$WORK/bookmarks.html"
 
-"$BIN" serve > "$WORK/server.log" 2>&1 &
-PID=$!
-B=http://127.0.0.1:$PORT
-for _ in $(seq 1 100); do curl -sf "$B/health" >/dev/null && break; sleep 0.1; done
-ADMIN=$(curl -sf -d 'username=bench&password=bench-password-1&scope=admin' "$B/token/" | jq -r .access_token)
+start_server
 EMAIL="ui-$RANDOM@bench.example"
-curl -sf -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
-     -d "{\"email\": \"$EMAIL\", \"password\": \"bench-password\"}" "$B/account/" >/dev/null
-TOKEN=$(curl -sf -d "username=$EMAIL&password=bench-password" "$B/token/" | jq -r .access_token)
+TOKEN=$(account "$EMAIL")
 curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/html' \
      --data-binary @"$WORK/bookmarks.html" "$B/import/" | jq -c '{created}'
 
