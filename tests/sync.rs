@@ -423,16 +423,33 @@ async fn a_client_syncing_during_concurrent_writes_ends_with_the_servers_state()
         for i in 0..10 {
             link(&app, &ann, &format!("https://seed.example/{i}"), "red").await;
         }
-        let done = std::sync::atomic::AtomicUsize::new(0);
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        let done = AtomicUsize::new(0);
+        let client_rounds = AtomicUsize::new(0);
+        // Until the client has caught up `n` times (however fast the writers are, it then has
+        // synced between their writes, not only after them).
+        let rounds_reach = |n: usize| {
+            let client_rounds = &client_rounds;
+            async move {
+                while client_rounds.load(SeqCst) < n {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            }
+        };
         let writers = 4;
         let writes = async {
             join_all((0..writers).map(|w| {
                 let app = &app;
                 let ann = &ann;
                 let done = &done;
+                let rounds_reach = &rounds_reach;
                 async move {
-                    writer(app, ann, 0x9e37_79b9 + w as u64 * 7919, 30).await;
-                    done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let seed = 0x9e37_79b9 + w as u64 * 7919;
+                    writer(app, ann, seed, 15).await;
+                    rounds_reach(1).await;
+                    writer(app, ann, seed + 1, 15).await;
+                    rounds_reach(2).await;
+                    done.fetch_add(1, SeqCst);
                 }
             }))
             .await;
@@ -442,9 +459,10 @@ async fn a_client_syncing_during_concurrent_writes_ends_with_the_servers_state()
             let mut replica = Replica::default();
             let mut cursor = None;
             let mut rounds = 0;
-            while done.load(std::sync::atomic::Ordering::SeqCst) < writers {
+            while done.load(SeqCst) < writers {
                 cursor = Some(replica.catch_up(&app, &ann, cursor, 3).await);
                 rounds += 1;
+                client_rounds.store(rounds, SeqCst);
             }
             (replica, cursor, rounds)
         };
