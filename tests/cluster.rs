@@ -1,6 +1,7 @@
 //! Several servers on one database, as behind a load balancer.
 mod common;
 
+use common::features::join_all;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -82,7 +83,7 @@ async fn concurrent_creation_of_one_tag_through_both_servers_yields_one_tag() {
             };
             requests.push(app.post(&token, body.0, body.1));
         }
-        let answers: Vec<(StatusCode, Value)> = futures_join_all(requests).await;
+        let answers: Vec<(StatusCode, Value)> = join_all(requests).await;
         // Links reuse the tag; POST /tag/ creates it at most once, and is 409 for the others.
         let mut created = 0;
         for (i, (status, body)) in answers.iter().enumerate() {
@@ -113,30 +114,6 @@ async fn concurrent_creation_of_one_tag_through_both_servers_yields_one_tag() {
     .await;
 }
 
-/// Poll all futures concurrently (on this task), answers in order.
-async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (fut, out) in pinned.iter_mut().zip(outputs.iter_mut()) {
-            if out.is_none() {
-                match fut.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => *out = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_links_created_at_once_with_one_existing_tag_all_succeed() {
     for_each_engine_two_servers(|one, two| async move {
@@ -156,7 +133,7 @@ async fn many_links_created_at_once_with_one_existing_tag_all_succeed() {
                 )
             })
             .collect();
-        for (status, body) in futures_join_all(requests).await {
+        for (status, body) in join_all(requests).await {
             assert_eq!(status, StatusCode::OK, "{body}");
         }
         assert_eq!(one.count("SELECT COUNT(*) FROM links").await, 200);

@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::session::CsrfForm;
 use super::{
-    age, field_error, layout, redirect, FieldErrors, UiError, UiForm, UiQuery, UiResult, UiUser,
+    age, confirm_delete_page, field_error, layout, redirect, FieldErrors, UiError, UiForm, UiQuery,
+    UiResult, UiUser,
 };
 use crate::error::ApiError;
 use crate::model::{format_micros, now_micros};
@@ -194,21 +195,17 @@ pub async fn confirm_delete(
         .get_account(&account_id)
         .await?
         .ok_or(UiError::NotFound)?;
-    let ui = &user.ui;
-    let body = html! {
-        section.card.narrow {
-            h1 { "Delete the account " (account.email) "?" }
-            p { "Its links, tags and tokens are deleted with it. This cannot be undone." }
-            form method="post" action=(ui.url(&format!("/ui/admin/accounts/{account_id}/delete"))) {
-                (user.csrf_field())
-                div.actions {
-                    button.danger type="submit" { "Delete the account" }
-                    a href=(ui.url("/ui/admin")) { "Keep it" }
-                }
-            }
-        }
-    };
-    Ok(layout(ui, Some(&user), "Delete account", body).into_response())
+    Ok(confirm_delete_page(
+        &user,
+        "Delete account",
+        html! { "Delete the account " (account.email) "?" },
+        html! { p { "Its links, tags and tokens are deleted with it. This cannot be undone." } },
+        (
+            &format!("/ui/admin/accounts/{account_id}/delete"),
+            "Delete the account",
+            "/ui/admin",
+        ),
+    ))
 }
 
 pub async fn delete_account(

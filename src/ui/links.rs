@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::session::CsrfForm;
 use super::{
-    age, field_error, layout, redirect, FieldErrors, UiConfig, UiError, UiForm, UiQuery, UiResult,
-    UiUser,
+    age, confirm_delete_page, field_error, layout, redirect, FieldErrors, UiConfig, UiError,
+    UiForm, UiQuery, UiResult, UiUser,
 };
 use crate::error::FieldError;
 use crate::model::{format_micros, now_micros, Link, Page};
@@ -586,22 +586,20 @@ pub async fn confirm_delete(
         .get_link(Some(account_id), &link_id)
         .await?
         .ok_or(UiError::NotFound)?;
-    let ui = &user.ui;
-    let body = html! {
-        section.card.narrow {
-            h1 { "Delete this bookmark?" }
+    Ok(confirm_delete_page(
+        &user,
+        "Delete bookmark",
+        html! { "Delete this bookmark?" },
+        html! {
             p { strong { (link.title.as_deref().unwrap_or(&link.link)) } }
             p.muted { (link.link) }
-            form method="post" action=(ui.url(&format!("/ui/links/{link_id}/delete"))) {
-                (user.csrf_field())
-                div.actions {
-                    button.danger type="submit" { "Delete" }
-                    a href=(ui.url(&format!("/ui/links/{link_id}"))) { "Keep it" }
-                }
-            }
-        }
-    };
-    Ok(layout(ui, Some(&user), "Delete bookmark", body).into_response())
+        },
+        (
+            &format!("/ui/links/{link_id}/delete"),
+            "Delete",
+            &format!("/ui/links/{link_id}"),
+        ),
+    ))
 }
 
 pub async fn delete_link(

@@ -427,6 +427,32 @@ pub fn layout(ui: &UiConfig, user: Option<&UiUser>, title: &str, body: Markup) -
     }
 }
 
+/// The page that asks before deleting something: `question` as its heading, `details` under
+/// it, and a form posting to `action` (path under the UI's root) beside a way back to `keep`.
+pub fn confirm_delete_page(
+    user: &UiUser,
+    title: &str,
+    question: Markup,
+    details: Markup,
+    (action, button, keep): (&str, &str, &str),
+) -> Response {
+    let ui = &user.ui;
+    let body = html! {
+        section.card.narrow {
+            h1 { (question) }
+            (details)
+            form method="post" action=(ui.url(action)) {
+                (user.csrf_field())
+                div.actions {
+                    button.danger type="submit" { (button) }
+                    a href=(ui.url(keep)) { "Keep it" }
+                }
+            }
+        }
+    };
+    layout(ui, Some(user), title, body).into_response()
+}
+
 /// A field's error message, shown under it (and named by its `aria-describedby`).
 pub fn field_error(id: &str, errors: &FieldErrors) -> Markup {
     html! {

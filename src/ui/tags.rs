@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::session::CsrfForm;
 use super::{
-    field_error, layout, redirect, FieldErrors, UiError, UiForm, UiQuery, UiResult, UiUser,
+    confirm_delete_page, field_error, layout, redirect, FieldErrors, UiError, UiForm, UiQuery,
+    UiResult, UiUser,
 };
 use crate::model::Page;
 use crate::state::AppState;
@@ -148,21 +149,13 @@ pub async fn confirm_delete(
         .get_tag(Some(account_id), &tag_id)
         .await?
         .ok_or(UiError::NotFound)?;
-    let ui = &user.ui;
-    let body = html! {
-        section.card.narrow {
-            h1 { "Delete the tag " (tag.tag) "?" }
-            p { "The tag goes; the links it was on stay." }
-            form method="post" action=(ui.url(&format!("/ui/tags/{tag_id}/delete"))) {
-                (user.csrf_field())
-                div.actions {
-                    button.danger type="submit" { "Delete" }
-                    a href=(ui.url("/ui/tags")) { "Keep it" }
-                }
-            }
-        }
-    };
-    Ok(layout(ui, Some(&user), "Delete tag", body).into_response())
+    Ok(confirm_delete_page(
+        &user,
+        "Delete tag",
+        html! { "Delete the tag " (tag.tag) "?" },
+        html! { p { "The tag goes; the links it was on stay." } },
+        (&format!("/ui/tags/{tag_id}/delete"), "Delete", "/ui/tags"),
+    ))
 }
 
 pub async fn delete(

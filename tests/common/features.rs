@@ -1,4 +1,4 @@
-//! Helpers for the bookmark-feature tests (issue 14): flags, duplicates, bulk, sync, search.
+//! Small helpers shared by tests: running requests concurrently, query-string encoding.
 
 use std::future::Future;
 
