@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use sqlx::pool::PoolOptions;
-use sqlx::{Executor, MySqlPool, PgPool};
+use sqlx::{MySqlPool, PgPool};
 
 pub mod bulk;
 mod conn;
 pub mod dedupe;
+mod mysql;
 pub mod pages;
+mod postgres;
 mod search;
 pub mod seed;
 pub mod sessions;
@@ -27,7 +29,7 @@ use crate::model::{
     TagLink, TagWithCount,
 };
 use crate::urlkey::url_key;
-use conn::{finish, Conn, FromRow, Op};
+use conn::{Conn, Dialect, FromRow, Op};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -62,155 +64,27 @@ impl Engine {
             ),
         }
     }
-}
 
-/// Bring the schema up to date. Several servers may start at once on a fresh database, so
-/// the migration runs under a database-wide lock (MySQL `GET_LOCK`, PostgreSQL advisory lock,
-/// on a Galera cluster a lock row: see [`galera_lock`]); SQLite has none, so there a migration
-/// that lost the race is simply tried again.
-async fn migrate_sqlite(pool: &sqlx::SqlitePool) -> anyhow::Result<()> {
-    let mut migrator = sqlx::migrate!("migrations/sqlite");
-    migrator.set_locking(false);
-    let mut attempt = 0;
-    loop {
-        let mut conn = pool
-            .acquire()
-            .await
-            .context("cannot connect to the database")?;
-        match migrator.run(&mut *conn).await {
-            Ok(()) => return Ok(()),
-            Err(err) if attempt < 10 => {
-                attempt += 1;
-                tracing::debug!(error = %err, "migration raced another server; trying again");
-                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
-            }
-            Err(err) => return Err(err).context("cannot migrate the database"),
+    /// The engine's SQL differences, as its module states them.
+    fn dialect(self) -> &'static Dialect {
+        match self {
+            Engine::Sqlite => &sqlite::DIALECT,
+            Engine::MySql => &mysql::DIALECT,
+            Engine::Postgres => &postgres::DIALECT,
         }
     }
-}
 
-async fn migrate_mysql(pool: &MySqlPool) -> anyhow::Result<()> {
-    let mut migrator = sqlx::migrate!("migrations/mysql");
-    migrator.set_locking(false);
-    let mut conn = pool
-        .acquire()
-        .await
-        .context("cannot connect to the database")?;
-    let galera = is_galera(&mut conn).await?;
-    let owner = new_id();
-    if galera {
-        galera_lock(&mut conn, &owner).await?;
-    } else {
-        sqlx::query("SELECT GET_LOCK('tagmark_migrations', 120)")
-            .execute(&mut *conn)
-            .await
-            .context("cannot take the migration lock")?;
-    }
-    let result = migrator.run(&mut *conn).await;
-    if galera {
-        galera_unlock(&mut conn, &owner).await;
-    } else {
-        let _ = sqlx::query("SELECT RELEASE_LOCK('tagmark_migrations')")
-            .execute(&mut *conn)
-            .await;
-    }
-    result.context("cannot migrate the database")
-}
-
-async fn migrate_postgres(pool: &PgPool) -> anyhow::Result<()> {
-    let mut migrator = sqlx::migrate!("migrations/postgres");
-    migrator.set_locking(false);
-    let mut conn = pool
-        .acquire()
-        .await
-        .context("cannot connect to the database")?;
-    sqlx::query("SELECT pg_advisory_lock(7236041)")
-        .execute(&mut *conn)
-        .await
-        .context("cannot take the migration lock")?;
-    let result = migrator.run(&mut *conn).await;
-    let _ = sqlx::query("SELECT pg_advisory_unlock(7236041)")
-        .execute(&mut *conn)
-        .await;
-    result.context("cannot migrate the database")
-}
-
-/// True when the MySQL-protocol server is a Galera cluster node (MariaDB with `wsrep_on`).
-async fn is_galera(conn: &mut sqlx::MySqlConnection) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SHOW VARIABLES LIKE 'wsrep_on'")
-        .fetch_optional(&mut *conn)
-        .await?;
-    let on: Option<String> = match row {
-        Some(row) => Some(sqlx::Row::try_get_unchecked(&row, 1)?),
-        None => None,
-    };
-    Ok(on.is_some_and(|on| on.eq_ignore_ascii_case("ON")))
-}
-
-/// How long a Galera migration lock holds when its holder dies without releasing it.
-const GALERA_LOCK_LEASE: Duration = Duration::from_secs(120);
-
-/// Galera replicates neither `GET_LOCK` nor row locks (a row lock is only local until commit,
-/// when certification decides), so the migration lock is a row that one node's INSERT alone
-/// can commit: a concurrent INSERT on another node fails certification (or finds the row, once
-/// replicated). A holder that died leaves a lease that runs out. Its table is kept outside the
-/// migrations because it must exist before them; every table here has a primary key.
-async fn galera_lock(conn: &mut sqlx::MySqlConnection, owner: &str) -> anyhow::Result<()> {
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS tagmark_locks (name VARCHAR(64) PRIMARY KEY NOT NULL, \
-         owner VARCHAR(64) NOT NULL, expires_at BIGINT NOT NULL) ENGINE = InnoDB",
-    )
-    .await
-    .context("cannot create the migration lock table")?;
-    let lease = GALERA_LOCK_LEASE.as_micros() as i64;
-    let deadline = std::time::Instant::now() + 2 * GALERA_LOCK_LEASE;
-    loop {
-        let now = now_micros();
-        let expired =
-            sqlx::query("DELETE FROM tagmark_locks WHERE name = 'migrations' AND expires_at < ?")
-                .bind(now)
-                .execute(&mut *conn)
-                .await;
-        let taken = sqlx::query(
-            "INSERT IGNORE INTO tagmark_locks (name, owner, expires_at) VALUES ('migrations', ?, ?)",
-        )
-        .bind(owner)
-        .bind(now + lease)
-        .execute(&mut *conn)
-        .await;
-        if matches!(&taken, Ok(done) if done.rows_affected() == 1) {
-            return Ok(());
-        }
-        // Otherwise it is held by another server, or this node lost a certification race.
-        for result in [expired.map(|_| ()), taken.map(|_| ())] {
-            if let Err(err) = result.map_err(DbError::Sqlx) {
-                if !is_retryable(&err) {
-                    return Err(err).context("cannot take the migration lock");
-                }
-            }
-        }
-        if std::time::Instant::now() > deadline {
-            bail!("the migration lock stayed taken (table tagmark_locks)");
-        }
-        let jitter = u64::from(rand::random::<u8>());
-        tokio::time::sleep(Duration::from_millis(100 + jitter)).await;
+    /// `INSERT` that silently does nothing when a unique key already holds the row.
+    fn insert_ignore(self, table_columns_values: &str) -> String {
+        let (insert, suffix) = self.dialect().insert_ignore;
+        format!("{insert}{table_columns_values}{suffix}")
     }
 }
 
-async fn galera_unlock(conn: &mut sqlx::MySqlConnection, owner: &str) {
-    let released = sqlx::query("DELETE FROM tagmark_locks WHERE name = 'migrations' AND owner = ?")
-        .bind(owner)
-        .execute(&mut *conn)
-        .await;
-    if let Err(err) = released {
-        tracing::warn!(error = %err, "cannot release the migration lock; its lease will run out");
-    }
-}
-
-/// Pool settings every engine shares. sqlx pings every connection it hands out by default: a
+/// Pool settings every engine shares (the SQLite one only migrates). sqlx pings every connection it hands out by default: a
 /// second round trip for every query. A connection used within the last second is taken as
 /// alive (as HikariCP does); one idle longer is pinged first, and replaced if it is dead.
-fn pool_options<DB: sqlx::Database>(
+pub(crate) fn pool_options<DB: sqlx::Database>(
     max_connections: u32,
     settings: &PoolSettings,
 ) -> PoolOptions<DB> {
@@ -314,20 +188,58 @@ impl Sql {
 /// [`Store::write`].
 #[derive(Clone)]
 pub struct Store {
-    backend: Backend,
+    backend: Backends,
     engine: Engine,
     stamps: Arc<StampCache>,
     /// How long deletions are kept for sync clients, in microseconds.
     tombstone_micros: i64,
 }
 
+/// One engine's module, as the store runs its operations there: each engine implements this
+/// on its own handle (a pool of native connections, or SQLite's threads), and [`Store`] holds
+/// one of them (static dispatch: an enum over the three).
+trait Backend {
+    /// Run `op` on a connection, outside a transaction.
+    fn read<A, T>(
+        &self,
+        args: A,
+        op: Op<A, T>,
+    ) -> impl std::future::Future<Output = ApiResult<T>> + Send
+    where
+        A: Send + 'static,
+        T: Send + 'static;
+
+    /// Run `op` once in a write transaction: committed when it answers `Ok`, rolled back
+    /// otherwise.
+    fn write_once<A, T>(
+        &self,
+        args: A,
+        op: Op<A, T>,
+    ) -> impl std::future::Future<Output = ApiResult<T>> + Send
+    where
+        A: Send + 'static,
+        T: Send + 'static;
+
+    /// Close the pool.
+    fn close(&self) -> impl std::future::Future<Output = ()> + Send;
+}
+
 #[derive(Clone)]
-enum Backend {
-    /// MySQL and PostgreSQL through sqlx's pool of native connections.
+enum Backends {
     MySql(MySqlPool),
     Postgres(PgPool),
-    /// SQLite through threads that own their connections.
-    Sqlite(Arc<sqlite::Threads>),
+    Sqlite(sqlite::Pool),
+}
+
+/// `$body` with `$b` bound to the store's backend, whichever engine it is.
+macro_rules! on_backend {
+    ($backend:expr, $b:ident => $body:expr) => {
+        match $backend {
+            Backends::MySql($b) => $body,
+            Backends::Postgres($b) => $body,
+            Backends::Sqlite($b) => $body,
+        }
+    };
 }
 
 pub struct PoolSettings {
@@ -429,80 +341,10 @@ impl Store {
     /// Connect, and bring the schema up to date.
     pub async fn connect(url: &str, settings: PoolSettings) -> anyhow::Result<Store> {
         let (engine, url) = Engine::from_url(url)?;
-        let cannot_open = || format!("cannot open the {engine:?} database");
         let backend = match engine {
-            Engine::Sqlite => {
-                let file = sqlite::file_of(&url)?;
-                // This pool only migrates: it is closed before the threads take over.
-                let pool = pool_options::<sqlx::Sqlite>(1, &settings)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(&url)
-                    .await
-                    .with_context(cannot_open)?;
-                migrate_sqlite(&pool).await?;
-                pool.close().await;
-                // The executor already runs a thread per core; readers beyond one per core only
-                // take turns on the same cores. Each extra reader also makes a job less likely
-                // to find one awake, and a wake-up costs more than a point read: on 2 cores
-                // with the load tool beside it, GET /link/{id} took ~21 µs of server CPU with
-                // one reader and ~28 µs with two; lists of 100 were ~20% faster with two.
-                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-                let readers = settings
-                    .sqlite_readers
-                    .map_or(cores / 2, |n| n as usize)
-                    .clamp(1, cores);
-                Backend::Sqlite(Arc::new(sqlite::Threads::open(
-                    &file,
-                    readers,
-                    settings.acquire_timeout,
-                )?))
-            }
-            Engine::MySql => {
-                let pool = pool_options::<sqlx::MySql>(settings.max_connections, &settings)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            // READ COMMITTED as on PostgreSQL: rows other transactions commit
-                            // (a tag created concurrently) are visible at once.
-                            conn.execute(
-                                "SET NAMES utf8mb4 COLLATE utf8mb4_bin; \
-                                 SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-                            )
-                            .await?;
-                            // On a Galera node, a read (and BEGIN) first waits until this node
-                            // has applied every write the cluster committed before it: a write
-                            // through one node is then read through any other (causal reads).
-                            if is_galera(conn).await? {
-                                conn.execute(
-                                    "SET SESSION wsrep_sync_wait = @@session.wsrep_sync_wait | 1",
-                                )
-                                .await?;
-                            }
-                            Ok(())
-                        })
-                    })
-                    .connect(&url)
-                    .await
-                    .with_context(cannot_open)?;
-                migrate_mysql(&pool).await?;
-                Backend::MySql(pool)
-            }
-            Engine::Postgres => {
-                let pool = pool_options::<sqlx::Postgres>(settings.max_connections, &settings)
-                    .connect(&url)
-                    .await
-                    .with_context(cannot_open)?;
-                migrate_postgres(&pool).await?;
-                Backend::Postgres(pool)
-            }
+            Engine::Sqlite => Backends::Sqlite(sqlite::open(&url, &settings).await?),
+            Engine::MySql => Backends::MySql(mysql::open(&url, &settings).await?),
+            Engine::Postgres => Backends::Postgres(postgres::open(&url, &settings).await?),
         };
         let store = Store {
             backend,
@@ -569,11 +411,7 @@ impl Store {
 
     /// Close the pool. SQLite's threads end when the last handle on the store is dropped.
     pub async fn close(&self) {
-        match &self.backend {
-            Backend::MySql(pool) => pool.close().await,
-            Backend::Postgres(pool) => pool.close().await,
-            Backend::Sqlite(_) => {}
-        }
+        on_backend!(&self.backend, b => b.close().await)
     }
 
     /// Run `op` on a connection, outside a transaction.
@@ -582,21 +420,7 @@ impl Store {
         A: Send + 'static,
         T: Send + 'static,
     {
-        match &self.backend {
-            Backend::MySql(pool) => {
-                let mut conn = pool.acquire().await?;
-                op(Conn::mysql(&mut conn), args).await
-            }
-            Backend::Postgres(pool) => {
-                let mut conn = pool.acquire().await?;
-                op(Conn::postgres(&mut conn), args).await
-            }
-            Backend::Sqlite(threads) => {
-                threads
-                    .read(move |conn| finish(op(Conn::sqlite(conn), args)))
-                    .await
-            }
-        }
+        on_backend!(&self.backend, b => b.read(args, op).await)
     }
 
     /// Run `op` in a write transaction: committed when it answers `Ok`, rolled back otherwise,
@@ -607,33 +431,10 @@ impl Store {
         A: Clone + Send + 'static,
         T: Send + 'static,
     {
-        self.retrying(|| self.write_once(args.clone(), op)).await
-    }
-
-    async fn write_once<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
-    where
-        A: Send + 'static,
-        T: Send + 'static,
-    {
-        match &self.backend {
-            Backend::MySql(pool) => {
-                let mut tx = pool.begin().await?;
-                let out = op(Conn::mysql(&mut tx), args).await?;
-                tx.commit().await?;
-                Ok(out)
-            }
-            Backend::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let out = op(Conn::postgres(&mut tx), args).await?;
-                tx.commit().await?;
-                Ok(out)
-            }
-            Backend::Sqlite(threads) => {
-                threads
-                    .write(move |conn| finish(op(Conn::sqlite(conn), args)))
-                    .await
-            }
-        }
+        self.retrying(|| async {
+            on_backend!(&self.backend, b => b.write_once(args.clone(), op).await)
+        })
+        .await
     }
 
     /// Run a write transaction again when the engine gave up on it for a conflict with another
@@ -787,8 +588,7 @@ impl Store {
 
     /// Create an admin user; `false` if the username is taken.
     pub async fn create_user(&self, username: &str, hash: &str) -> ApiResult<bool> {
-        let mut sql = Sql::new(&insert_ignore(
-            self.engine,
+        let mut sql = Sql::new(&self.engine.insert_ignore(
             "users (user_id, username, hashed_password, security_stamp, created_at) \
              VALUES (?, ?, ?, ?, ?)",
         ));
@@ -1244,14 +1044,6 @@ impl Store {
     }
 }
 
-/// `INSERT` that silently does nothing when a unique key already holds the row.
-fn insert_ignore(engine: Engine, table_columns_values: &str) -> String {
-    match engine {
-        Engine::MySql => format!("INSERT IGNORE INTO {table_columns_values}"),
-        _ => format!("INSERT INTO {table_columns_values} ON CONFLICT DO NOTHING"),
-    }
-}
-
 /// A page of the links matching `filter`, in list order.
 fn links_query(engine: Engine, account: Option<&str>, filter: &LinkFilter, page: Page) -> Sql {
     let dir = if filter.newest_first { " DESC" } else { "" };
@@ -1413,14 +1205,9 @@ fn from_tag(engine: Engine, columns: Sql, tag: Sql) -> Sql {
     sql
 }
 
-/// An inner join taken in the order written: SQLite keeps the order of a CROSS JOIN (its
-/// planner would otherwise start from the account's every link); the others choose well.
+/// An inner join taken in the order written (SQLite's planner would otherwise reorder it).
 fn join(engine: Engine) -> &'static str {
-    if engine == Engine::Sqlite {
-        "CROSS JOIN"
-    } else {
-        "JOIN"
-    }
+    engine.dialect().join
 }
 
 /// The operations, each written once for every engine. Write operations run inside the
@@ -1802,37 +1589,25 @@ const MAX_RETRIES: u32 = 10;
 /// How long a write transaction is run again after conflicts before it answers 503.
 const RETRY_BUDGET: Duration = Duration::from_secs(5);
 
-/// Conflicts that a retry of the whole transaction resolves: SQLSTATE 40001 (serialization
-/// failure; MySQL reports its deadlock 1213 so too, and Galera a write set that failed
-/// certification at commit), 40P01 (PostgreSQL deadlock), MySQL 1205 (lock wait timeout),
-/// foreign key violations (23503, MySQL 1451/1452), SQLite BUSY and its extended codes.
+/// Conflicts that a retry of the whole transaction resolves (serialization failures,
+/// deadlocks, lock timeouts, SQLite busy; each engine's module names its own), and foreign key
+/// violations: every operation checks what it refers to first, so when a concurrent
+/// transaction removed or added a row ours refers to after we read (a tag merge copying a
+/// link's tag-links while the link is being deleted), the retry reads again and answers as if
+/// they had run one after the other.
 fn is_retryable(err: &DbError) -> bool {
     let db = match err {
+        DbError::Sqlite(err) => return sqlite::is_busy(err),
         DbError::Sqlx(sqlx::Error::Database(db)) => db,
-        // SQLITE_BUSY and SQLITE_LOCKED (another process holds the lock past the timeout).
-        DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
-            return matches!(
-                e.code,
-                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-            )
-        }
         _ => return false,
     };
-    if let Some(sqlite) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
-        // SQLITE_BUSY and its extended codes (BUSY_RECOVERY, BUSY_SNAPSHOT, BUSY_TIMEOUT).
-        return sqlx::error::DatabaseError::code(sqlite)
-            .and_then(|c| c.parse::<u32>().ok())
-            .is_some_and(|c| c & 0xff == 5);
+    if let Some(err) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+        return sqlite::is_busy_sqlx(err);
     }
-    // A foreign key violation means a concurrent transaction removed or added a row ours
-    // refers to after we read (a tag merge copying a link's tag-links while the link is being
-    // deleted): every operation checks what it refers to first, so the retry reads again and
-    // answers as if they had run one after the other.
-    if let Some(mysql) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
-        return matches!(mysql.number(), 1213 | 1205 | 1451 | 1452)
-            || mysql.code() == Some("40001");
+    if let Some(err) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return mysql::is_retryable(err);
     }
-    matches!(db.code().as_deref(), Some("40001" | "40P01" | "23503"))
+    db.code().is_some_and(|code| postgres::is_retryable(&code))
 }
 
 /// What a list of links is narrowed to; every condition given must hold.

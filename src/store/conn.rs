@@ -1,18 +1,16 @@
-//! One connection as the store's operations see it, on each engine's native driver: sqlx's
-//! MySQL and PostgreSQL connections (prepared statements, binary protocol, cached per
-//! connection) or a rusqlite connection (SQLite). The operations are written once against
-//! this; on SQLite their futures never wait, so a SQLite thread runs a whole operation in one
-//! go.
+//! One connection as the store's operations see it: an enum over the engines' own connections
+//! (static dispatch), each running SQL through its engine's [`Driver`] (in
+//! `store/{sqlite,postgres,mysql}/`). The operations are written once against this; on SQLite
+//! their futures never wait, so a SQLite thread runs a whole operation in one go.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
 
-use sqlx::mysql::{MySql, MySqlConnection, MySqlRow};
-use sqlx::postgres::{PgConnection, PgRow, Postgres};
+use sqlx::mysql::MySqlConnection;
+use sqlx::postgres::PgConnection;
 
 use super::{Arg, Engine, Sql};
-use crate::error::{ApiError, ApiResult, DbError};
+use crate::error::{ApiResult, DbError};
 use crate::model::{Account, Credentials, Link, Tag, TagLink, TagWithCount};
 
 pub type BoxFuture<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
@@ -20,8 +18,39 @@ pub type BoxFuture<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
 /// A store operation: given a connection (inside a transaction for writes) and its arguments.
 pub type Op<A, T> = for<'c> fn(Conn<'c>, A) -> BoxFuture<'c, ApiResult<T>>;
 
+/// What each engine's module provides for its connections: running the store's SQL (with `?`
+/// placeholders), rows read by position. Operations where an engine does better with SQL of
+/// its own are provided methods here, answering `None` ("use the shared steps") unless the
+/// engine overrides them.
+pub(super) trait Driver: Send {
+    /// Run a statement; the number of rows it changed.
+    fn run(&mut self, sql: Sql) -> impl Future<Output = Result<u64, DbError>> + Send;
+
+    /// At most `max` rows of a query.
+    fn rows<T: FromRow>(
+        &mut self,
+        sql: Sql,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<T>, DbError>> + Send;
+}
+
+/// The engines' SQL differences that shared statements are assembled with; each engine's
+/// module holds its own (`DIALECT`).
+pub struct Dialect {
+    /// `INSERT` that silently does nothing when a unique key already holds the row: the
+    /// `INSERT …` prefix and the suffix after the values.
+    pub insert_ignore: (&'static str, &'static str),
+    /// Suffix that makes a SELECT inside a transaction read the latest committed row and keep
+    /// others from changing it until commit (a shared lock).
+    pub shared_read: &'static str,
+    /// Suffix that makes a SELECT inside a transaction read the latest committed row and hold
+    /// it exclusively until commit.
+    pub locking_read: &'static str,
+    /// An inner join taken in the order written.
+    pub join: &'static str,
+}
+
 pub struct Conn<'c> {
-    engine: Engine,
     inner: Inner<'c>,
 }
 
@@ -31,24 +60,32 @@ enum Inner<'c> {
     Sqlite(&'c mut rusqlite::Connection),
 }
 
+/// `$body` with `$c` bound to the engine's connection, whichever it is.
+macro_rules! on_driver {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match &mut $conn.inner {
+            Inner::MySql($c) => $body,
+            Inner::Postgres($c) => $body,
+            Inner::Sqlite($c) => $body,
+        }
+    };
+}
+
 impl<'c> Conn<'c> {
     pub fn mysql(conn: &'c mut MySqlConnection) -> Self {
         Conn {
-            engine: Engine::MySql,
             inner: Inner::MySql(conn),
         }
     }
 
     pub fn postgres(conn: &'c mut PgConnection) -> Self {
         Conn {
-            engine: Engine::Postgres,
             inner: Inner::Postgres(conn),
         }
     }
 
     pub fn sqlite(conn: &'c mut rusqlite::Connection) -> Self {
         Conn {
-            engine: Engine::Sqlite,
             inner: Inner::Sqlite(conn),
         }
     }
@@ -56,46 +93,45 @@ impl<'c> Conn<'c> {
 
 impl Conn<'_> {
     pub fn engine(&self) -> Engine {
-        self.engine
+        match &self.inner {
+            Inner::MySql(_) => Engine::MySql,
+            Inner::Postgres(_) => Engine::Postgres,
+            Inner::Sqlite(_) => Engine::Sqlite,
+        }
+    }
+
+    fn dialect(&self) -> &'static Dialect {
+        self.engine().dialect()
     }
 
     /// `INSERT` that silently does nothing when a unique key already holds the row.
     pub fn insert_ignore(&self, table_columns_values: &str) -> String {
-        super::insert_ignore(self.engine, table_columns_values)
+        self.engine().insert_ignore(table_columns_values)
     }
 
-    /// Suffix that makes a SELECT inside a transaction read the latest committed row and keep
-    /// others from changing it until commit (a shared lock). SQLite needs none: its write
-    /// transactions run one at a time.
+    /// See [`Dialect::shared_read`]. SQLite needs none: its write transactions run one at a
+    /// time.
     pub fn shared_read(&self) -> &'static str {
-        match self.engine {
-            Engine::Sqlite => "",
-            Engine::MySql => " LOCK IN SHARE MODE",
-            Engine::Postgres => " FOR SHARE",
-        }
+        self.dialect().shared_read
     }
 
-    /// Suffix that makes a SELECT inside a transaction read the latest committed row and hold
-    /// it exclusively until commit.
+    /// See [`Dialect::locking_read`].
     pub fn locking_read(&self) -> &'static str {
-        match self.engine {
-            Engine::Sqlite => "",
-            Engine::MySql | Engine::Postgres => " FOR UPDATE",
-        }
+        self.dialect().locking_read
     }
 
     pub async fn fetch_all<T: FromRow>(&mut self, sql: Sql) -> ApiResult<Vec<T>> {
         if sql.matches_nothing() {
             return Ok(Vec::new());
         }
-        Ok(self.rows(sql, usize::MAX).await?)
+        Ok(on_driver!(self, c => c.rows(sql, usize::MAX).await)?)
     }
 
     pub async fn fetch_optional<T: FromRow>(&mut self, sql: Sql) -> ApiResult<Option<T>> {
         if sql.matches_nothing() {
             return Ok(None);
         }
-        Ok(self.rows(sql, 1).await?.pop())
+        Ok(on_driver!(self, c => c.rows(sql, 1).await)?.pop())
     }
 
     /// Run a statement that finds rows to change (UPDATE, DELETE); the number changed.
@@ -103,89 +139,18 @@ impl Conn<'_> {
         if sql.matches_nothing() {
             return Ok(0);
         }
-        self.run(sql).await
+        on_driver!(self, c => c.run(sql).await)
     }
 
     /// Run an INSERT. Unlike `execute` it never skips the statement for a value with a
     /// trailing space: such values (a description, the search text) are stored, not compared.
     pub async fn insert(&mut self, sql: Sql) -> Result<u64, DbError> {
-        self.run(sql).await
-    }
-
-    async fn run(&mut self, sql: Sql) -> Result<u64, DbError> {
-        match &mut self.inner {
-            Inner::MySql(conn) => {
-                let done = bind::<MySql>(sqlx::query(&sql.text), sql.args)
-                    .execute(&mut **conn)
-                    .await?;
-                Ok(done.rows_affected())
-            }
-            Inner::Postgres(conn) => {
-                let text = numbered(&sql.text);
-                let done = bind::<Postgres>(sqlx::query(&text), sql.args)
-                    .execute(&mut **conn)
-                    .await?;
-                Ok(done.rows_affected())
-            }
-            Inner::Sqlite(conn) => sqlite_execute(conn, &sql),
-        }
-    }
-
-    async fn rows<T: FromRow>(&mut self, sql: Sql, max: usize) -> Result<Vec<T>, DbError> {
-        match &mut self.inner {
-            Inner::MySql(conn) => {
-                let query = bind::<MySql>(sqlx::query(&sql.text), sql.args);
-                if max == 1 {
-                    let row = query.fetch_optional(&mut **conn).await?;
-                    row.as_ref().map(T::from_row).into_iter().collect()
-                } else {
-                    let rows = query.fetch_all(&mut **conn).await?;
-                    rows.iter().map(T::from_row).collect()
-                }
-            }
-            Inner::Postgres(conn) => {
-                let text = numbered(&sql.text);
-                let query = bind::<Postgres>(sqlx::query(&text), sql.args);
-                if max == 1 {
-                    let row = query.fetch_optional(&mut **conn).await?;
-                    row.as_ref().map(T::from_row).into_iter().collect()
-                } else {
-                    let rows = query.fetch_all(&mut **conn).await?;
-                    rows.iter().map(T::from_row).collect()
-                }
-            }
-            Inner::Sqlite(conn) => sqlite_rows(conn, &sql, max),
-        }
+        on_driver!(self, c => c.run(sql).await)
     }
 }
 
-/// Poll an operation's future once: on SQLite nothing in it ever waits.
-pub fn finish<T>(mut op: BoxFuture<'_, ApiResult<T>>) -> ApiResult<T> {
-    match op.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(result) => result,
-        Poll::Pending => Err(ApiError::Internal(anyhow::anyhow!(
-            "a SQLite operation tried to wait"
-        ))),
-    }
-}
-
-/// The SQL text for PostgreSQL, which numbers its placeholders.
-fn numbered(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut n = 0;
-    for c in text.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn bind<'q, DB>(
+/// Bind the arguments of a query of sqlx's (MySQL and PostgreSQL).
+pub(super) fn bind<'q, DB>(
     mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
     args: Vec<Arg>,
 ) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
@@ -205,44 +170,7 @@ where
     q
 }
 
-fn sqlite_statement<'a>(
-    conn: &'a rusqlite::Connection,
-    sql: &Sql,
-) -> rusqlite::Result<rusqlite::CachedStatement<'a>> {
-    let mut statement = conn.prepare_cached(&sql.text)?;
-    for (i, arg) in sql.args.iter().enumerate() {
-        match arg {
-            Arg::Text(s) => statement.raw_bind_parameter(i + 1, s.as_str())?,
-            Arg::OptText(s) => statement.raw_bind_parameter(i + 1, s.as_deref())?,
-            Arg::Int(n) => statement.raw_bind_parameter(i + 1, *n)?,
-        }
-    }
-    Ok(statement)
-}
-
-fn sqlite_execute(conn: &rusqlite::Connection, sql: &Sql) -> Result<u64, DbError> {
-    let mut statement = sqlite_statement(conn, sql)?;
-    Ok(statement.raw_execute()? as u64)
-}
-
-fn sqlite_rows<T: FromRow>(
-    conn: &rusqlite::Connection,
-    sql: &Sql,
-    max: usize,
-) -> Result<Vec<T>, DbError> {
-    let mut statement = sqlite_statement(conn, sql)?;
-    let mut rows = statement.raw_query();
-    let mut out = Vec::new();
-    while out.len() < max {
-        match rows.next()? {
-            Some(row) => out.push(T::from_row(row)?),
-            None => break,
-        }
-    }
-    Ok(out)
-}
-
-/// A result row of either layer, read by column position.
+/// A result row of any engine, read by column position.
 pub trait Row {
     fn text(&self, i: usize) -> Result<String, DbError>;
     fn opt_text(&self, i: usize) -> Result<Option<String>, DbError>;
@@ -250,41 +178,9 @@ pub trait Row {
     fn opt_int(&self, i: usize) -> Result<Option<i64>, DbError>;
 }
 
-/// MySQL marks the columns of a binary collation (all of tagmark's) and TEXT columns as binary,
-/// which sqlx's type check refuses as a `String`; the bytes are still checked to be UTF-8.
-impl Row for MySqlRow {
-    fn text(&self, i: usize) -> Result<String, DbError> {
-        Ok(sqlx::Row::try_get_unchecked(self, i)?)
-    }
-    fn opt_text(&self, i: usize) -> Result<Option<String>, DbError> {
-        Ok(sqlx::Row::try_get_unchecked(self, i)?)
-    }
-    fn int(&self, i: usize) -> Result<i64, DbError> {
-        int_of(self, i)
-    }
-    fn opt_int(&self, i: usize) -> Result<Option<i64>, DbError> {
-        opt_int_of(self, i)
-    }
-}
-
-impl Row for PgRow {
-    fn text(&self, i: usize) -> Result<String, DbError> {
-        Ok(sqlx::Row::try_get(self, i)?)
-    }
-    fn opt_text(&self, i: usize) -> Result<Option<String>, DbError> {
-        Ok(sqlx::Row::try_get(self, i)?)
-    }
-    fn int(&self, i: usize) -> Result<i64, DbError> {
-        int_of(self, i)
-    }
-    fn opt_int(&self, i: usize) -> Result<Option<i64>, DbError> {
-        opt_int_of(self, i)
-    }
-}
-
 /// A BIGINT column, or a smaller integer one (flags are SMALLINT; PostgreSQL's `SELECT 1` is
 /// an INTEGER), decided by the column's type rather than by failed attempts.
-fn int_of<R>(row: &R, i: usize) -> Result<i64, DbError>
+pub(super) fn int_of<R>(row: &R, i: usize) -> Result<i64, DbError>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
@@ -311,7 +207,7 @@ where
 }
 
 /// Like [`int_of`], NULL being `None` (a NULL's type is not the column's on every engine).
-fn opt_int_of<R>(row: &R, i: usize) -> Result<Option<i64>, DbError>
+pub(super) fn opt_int_of<R>(row: &R, i: usize) -> Result<Option<i64>, DbError>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
@@ -326,23 +222,9 @@ where
     int_of(row, i).map(Some)
 }
 
-impl Row for rusqlite::Row<'_> {
-    fn text(&self, i: usize) -> Result<String, DbError> {
-        Ok(self.get(i)?)
-    }
-    fn opt_text(&self, i: usize) -> Result<Option<String>, DbError> {
-        Ok(self.get(i)?)
-    }
-    fn int(&self, i: usize) -> Result<i64, DbError> {
-        Ok(self.get(i)?)
-    }
-    fn opt_int(&self, i: usize) -> Result<Option<i64>, DbError> {
-        Ok(self.get(i)?)
-    }
-}
-
 /// A value built from a row whose columns come in the order the store's SELECT names them.
-pub trait FromRow: Sized {
+/// (Send: a row value is carried across the await points of an operation.)
+pub trait FromRow: Sized + Send {
     fn from_row<R: Row>(row: &R) -> Result<Self, DbError>;
 }
 

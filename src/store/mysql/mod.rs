@@ -1,0 +1,151 @@
+//! MySQL and MariaDB on sqlx's native driver (prepared statements, binary protocol, cached per
+//! connection): the pool and its session settings, the migration under a lock (a lock row on a
+//! Galera cluster, see [`galera`]), and the store's SQL.
+
+use anyhow::Context;
+use sqlx::mysql::{MySql, MySqlConnection, MySqlDatabaseError, MySqlRow};
+use sqlx::{Executor, MySqlPool};
+
+use super::conn::{bind, int_of, opt_int_of, Conn, Dialect, Driver, FromRow, Op, Row};
+use super::{pool_options, PoolSettings, Sql};
+use crate::error::{ApiResult, DbError};
+use crate::model::new_id;
+
+mod galera;
+
+pub const DIALECT: Dialect = Dialect {
+    insert_ignore: ("INSERT IGNORE INTO ", ""),
+    shared_read: " LOCK IN SHARE MODE",
+    locking_read: " FOR UPDATE",
+    join: "JOIN",
+};
+
+/// Connect, and bring the schema up to date.
+pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<MySqlPool> {
+    let pool = pool_options::<MySql>(settings.max_connections, settings)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // READ COMMITTED as on PostgreSQL: rows other transactions commit (a tag
+                // created concurrently) are visible at once.
+                conn.execute(
+                    "SET NAMES utf8mb4 COLLATE utf8mb4_bin; \
+                     SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                )
+                .await?;
+                // On a Galera node, a read (and BEGIN) first waits until this node has applied
+                // every write the cluster committed before it: a write through one node is
+                // then read through any other (causal reads).
+                if galera::is_galera(conn).await? {
+                    conn.execute("SET SESSION wsrep_sync_wait = @@session.wsrep_sync_wait | 1")
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .context("cannot open the MySql database")?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
+
+/// Several servers may start at once on a fresh database: the migration runs under
+/// `GET_LOCK`, or on a Galera cluster (which does not replicate it) under a lock row.
+async fn migrate(pool: &MySqlPool) -> anyhow::Result<()> {
+    let mut migrator = sqlx::migrate!("migrations/mysql");
+    migrator.set_locking(false);
+    let mut conn = pool
+        .acquire()
+        .await
+        .context("cannot connect to the database")?;
+    let galera = galera::is_galera(&mut conn).await?;
+    let owner = new_id();
+    if galera {
+        galera::lock(&mut conn, &owner).await?;
+    } else {
+        sqlx::query("SELECT GET_LOCK('tagmark_migrations', 120)")
+            .execute(&mut *conn)
+            .await
+            .context("cannot take the migration lock")?;
+    }
+    let result = migrator.run(&mut *conn).await;
+    if galera {
+        galera::unlock(&mut conn, &owner).await;
+    } else {
+        let _ = sqlx::query("SELECT RELEASE_LOCK('tagmark_migrations')")
+            .execute(&mut *conn)
+            .await;
+    }
+    result.context("cannot migrate the database")
+}
+
+impl super::Backend for MySqlPool {
+    async fn read<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
+    where
+        A: Send + 'static,
+        T: Send + 'static,
+    {
+        let mut conn = self.acquire().await?;
+        op(Conn::mysql(&mut conn), args).await
+    }
+
+    async fn write_once<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
+    where
+        A: Send + 'static,
+        T: Send + 'static,
+    {
+        let mut tx = self.begin().await?;
+        let out = op(Conn::mysql(&mut tx), args).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn close(&self) {
+        MySqlPool::close(self).await
+    }
+}
+
+impl Driver for MySqlConnection {
+    async fn run(&mut self, sql: Sql) -> Result<u64, DbError> {
+        let done = bind::<MySql>(sqlx::query(&sql.text), sql.args)
+            .execute(self)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn rows<T: FromRow>(&mut self, sql: Sql, max: usize) -> Result<Vec<T>, DbError> {
+        let query = bind::<MySql>(sqlx::query(&sql.text), sql.args);
+        if max == 1 {
+            let row = query.fetch_optional(self).await?;
+            row.as_ref().map(T::from_row).into_iter().collect()
+        } else {
+            let rows = query.fetch_all(self).await?;
+            rows.iter().map(T::from_row).collect()
+        }
+    }
+}
+
+/// MySQL marks the columns of a binary collation (all of tagmark's) and TEXT columns as binary,
+/// which sqlx's type check refuses as a `String`; the bytes are still checked to be UTF-8.
+impl Row for MySqlRow {
+    fn text(&self, i: usize) -> Result<String, DbError> {
+        Ok(sqlx::Row::try_get_unchecked(self, i)?)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, DbError> {
+        Ok(sqlx::Row::try_get_unchecked(self, i)?)
+    }
+    fn int(&self, i: usize) -> Result<i64, DbError> {
+        int_of(self, i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, DbError> {
+        opt_int_of(self, i)
+    }
+}
+
+/// Conflicts that a retry of the whole transaction resolves: SQLSTATE 40001 (serialization
+/// failure; MySQL reports its deadlock 1213 so too, and Galera a write set that failed
+/// certification at commit), 1205 (lock wait timeout), and foreign key violations (1451/1452:
+/// a concurrent transaction removed or added a row ours refers to after we read it).
+pub(super) fn is_retryable(err: &MySqlDatabaseError) -> bool {
+    matches!(err.number(), 1213 | 1205 | 1451 | 1452) || err.code() == Some("40001")
+}

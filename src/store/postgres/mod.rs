@@ -1,0 +1,134 @@
+//! PostgreSQL on sqlx's native driver (prepared statements, binary protocol, cached per
+//! connection): the pool, the migration under an advisory lock, and the store's SQL with
+//! placeholders numbered as PostgreSQL wants them.
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnection, PgRow, Postgres};
+use sqlx::PgPool;
+
+use super::conn::{bind, int_of, opt_int_of, Conn, Dialect, Driver, FromRow, Op, Row};
+use super::{pool_options, PoolSettings, Sql};
+use crate::error::{ApiResult, DbError};
+
+pub const DIALECT: Dialect = Dialect {
+    insert_ignore: ("INSERT INTO ", " ON CONFLICT DO NOTHING"),
+    shared_read: " FOR SHARE",
+    locking_read: " FOR UPDATE",
+    join: "JOIN",
+};
+
+/// Connect, and bring the schema up to date.
+pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<PgPool> {
+    let pool = pool_options::<Postgres>(settings.max_connections, settings)
+        .connect(url)
+        .await
+        .context("cannot open the Postgres database")?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
+
+/// Several servers may start at once on a fresh database: the migration runs under an
+/// advisory lock.
+async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    let mut migrator = sqlx::migrate!("migrations/postgres");
+    migrator.set_locking(false);
+    let mut conn = pool
+        .acquire()
+        .await
+        .context("cannot connect to the database")?;
+    sqlx::query("SELECT pg_advisory_lock(7236041)")
+        .execute(&mut *conn)
+        .await
+        .context("cannot take the migration lock")?;
+    let result = migrator.run(&mut *conn).await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock(7236041)")
+        .execute(&mut *conn)
+        .await;
+    result.context("cannot migrate the database")
+}
+
+impl super::Backend for PgPool {
+    async fn read<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
+    where
+        A: Send + 'static,
+        T: Send + 'static,
+    {
+        let mut conn = self.acquire().await?;
+        op(Conn::postgres(&mut conn), args).await
+    }
+
+    async fn write_once<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
+    where
+        A: Send + 'static,
+        T: Send + 'static,
+    {
+        let mut tx = self.begin().await?;
+        let out = op(Conn::postgres(&mut tx), args).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn close(&self) {
+        PgPool::close(self).await
+    }
+}
+
+impl Driver for PgConnection {
+    async fn run(&mut self, sql: Sql) -> Result<u64, DbError> {
+        let text = numbered(&sql.text);
+        let done = bind::<Postgres>(sqlx::query(&text), sql.args)
+            .execute(self)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn rows<T: FromRow>(&mut self, sql: Sql, max: usize) -> Result<Vec<T>, DbError> {
+        let text = numbered(&sql.text);
+        let query = bind::<Postgres>(sqlx::query(&text), sql.args);
+        if max == 1 {
+            let row = query.fetch_optional(self).await?;
+            row.as_ref().map(T::from_row).into_iter().collect()
+        } else {
+            let rows = query.fetch_all(self).await?;
+            rows.iter().map(T::from_row).collect()
+        }
+    }
+}
+
+/// The SQL text for PostgreSQL, which numbers its placeholders.
+fn numbered(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut n = 0;
+    for c in text.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Row for PgRow {
+    fn text(&self, i: usize) -> Result<String, DbError> {
+        Ok(sqlx::Row::try_get(self, i)?)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, DbError> {
+        Ok(sqlx::Row::try_get(self, i)?)
+    }
+    fn int(&self, i: usize) -> Result<i64, DbError> {
+        int_of(self, i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, DbError> {
+        opt_int_of(self, i)
+    }
+}
+
+/// Conflicts that a retry of the whole transaction resolves: 40001 (serialization failure),
+/// 40P01 (deadlock), 23503 (a foreign key violation: a concurrent transaction removed a row
+/// ours refers to after we read it).
+pub(super) fn is_retryable(code: &str) -> bool {
+    matches!(code, "40001" | "40P01" | "23503")
+}
