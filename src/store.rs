@@ -5,14 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use sqlx::mysql::MySqlConnection;
 use sqlx::pool::PoolOptions;
-use sqlx::{MySqlPool, PgPool};
+use sqlx::postgres::PgConnection;
 
 pub mod bulk;
 mod conn;
 pub mod dedupe;
 mod mysql;
 pub mod pages;
+mod pool;
 mod postgres;
 mod search;
 pub mod seed;
@@ -81,9 +83,10 @@ impl Engine {
     }
 }
 
-/// Pool settings every engine shares (the SQLite one only migrates). sqlx pings every connection it hands out by default: a
-/// second round trip for every query. A connection used within the last second is taken as
-/// alive (as HikariCP does); one idle longer is pinged first, and replaced if it is dead.
+/// Settings of a sqlx pool (only SQLite's migration uses one; MySQL and PostgreSQL run on
+/// [`pool::Pool`]). sqlx pings every connection it hands out by default: a second round trip
+/// for every query. A connection used within the last second is taken as alive (as HikariCP
+/// does); one idle longer is pinged first, and replaced if it is dead.
 pub(crate) fn pool_options<DB: sqlx::Database>(
     max_connections: u32,
     settings: &PoolSettings,
@@ -226,8 +229,8 @@ trait Backend {
 
 #[derive(Clone)]
 enum Backends {
-    MySql(MySqlPool),
-    Postgres(PgPool),
+    MySql(pool::Pool<MySqlConnection>),
+    Postgres(pool::Pool<PgConnection>),
     Sqlite(sqlite::Pool),
 }
 

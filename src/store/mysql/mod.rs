@@ -3,11 +3,12 @@
 //! Galera cluster, see [`galera`]), and the store's SQL.
 
 use anyhow::Context;
-use sqlx::mysql::{MySql, MySqlConnection, MySqlDatabaseError, MySqlRow};
-use sqlx::{Executor, MySqlPool};
+use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlRow};
+use sqlx::Executor;
 
-use super::conn::{bind, int_of, opt_int_of, Conn, Dialect, Driver, FromRow, Op, Row};
-use super::{pool_options, PoolSettings, Sql};
+use super::conn::{bind, int_of, opt_int_of, BoxFuture, Conn, Dialect, Driver, FromRow, Op, Row};
+use super::pool::{in_transaction, release_after, Pool};
+use super::{PoolSettings, Sql};
 use crate::error::{ApiResult, DbError};
 use crate::model::new_id;
 
@@ -21,37 +22,45 @@ pub const DIALECT: Dialect = Dialect {
 };
 
 /// Connect, and bring the schema up to date.
-pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<MySqlPool> {
-    let pool = pool_options::<MySql>(settings.max_connections, settings)
-        .after_connect(|conn, _meta| {
-            Box::pin(async move {
-                // READ COMMITTED as on PostgreSQL: rows other transactions commit (a tag
-                // created concurrently) are visible at once.
-                conn.execute(
-                    "SET NAMES utf8mb4 COLLATE utf8mb4_bin; \
-                     SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-                )
-                .await?;
-                // On a Galera node, a read (and BEGIN) first waits until this node has applied
-                // every write the cluster committed before it: a write through one node is
-                // then read through any other (causal reads).
-                if galera::is_galera(conn).await? {
-                    conn.execute("SET SESSION wsrep_sync_wait = @@session.wsrep_sync_wait | 1")
-                        .await?;
-                }
-                Ok(())
-            })
-        })
-        .connect(url)
-        .await
-        .context("cannot open the MySql database")?;
+pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<Pool<MySqlConnection>> {
+    let cannot_open = || "cannot open the MySql database";
+    let options: MySqlConnectOptions = url.parse().with_context(cannot_open)?;
+    let pool = Pool::connect(
+        options,
+        settings.max_connections,
+        settings.acquire_timeout,
+        Some(session),
+    )
+    .await
+    .with_context(cannot_open)?;
     migrate(&pool).await?;
     Ok(pool)
 }
 
+/// The session settings of every connection.
+fn session(conn: &mut MySqlConnection) -> BoxFuture<'_, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        // READ COMMITTED as on PostgreSQL: rows other transactions commit (a tag created
+        // concurrently) are visible at once.
+        conn.execute(
+            "SET NAMES utf8mb4 COLLATE utf8mb4_bin; \
+             SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        )
+        .await?;
+        // On a Galera node, a read (and BEGIN) first waits until this node has applied every
+        // write the cluster committed before it: a write through one node is then read through
+        // any other (causal reads).
+        if galera::is_galera(conn).await? {
+            conn.execute("SET SESSION wsrep_sync_wait = @@session.wsrep_sync_wait | 1")
+                .await?;
+        }
+        Ok(())
+    })
+}
+
 /// Several servers may start at once on a fresh database: the migration runs under
 /// `GET_LOCK`, or on a Galera cluster (which does not replicate it) under a lock row.
-async fn migrate(pool: &MySqlPool) -> anyhow::Result<()> {
+async fn migrate(pool: &Pool<MySqlConnection>) -> anyhow::Result<()> {
     let mut migrator = sqlx::migrate!("migrations/mysql");
     migrator.set_locking(false);
     let mut conn = pool
@@ -79,14 +88,16 @@ async fn migrate(pool: &MySqlPool) -> anyhow::Result<()> {
     result.context("cannot migrate the database")
 }
 
-impl super::Backend for MySqlPool {
+impl super::Backend for Pool<MySqlConnection> {
     async fn read<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
     where
         A: Send + 'static,
         T: Send + 'static,
     {
         let mut conn = self.acquire().await?;
-        op(Conn::mysql(&mut conn), args).await
+        let result = op(Conn::mysql(&mut conn), args).await;
+        release_after(conn, &result);
+        result
     }
 
     async fn write_once<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
@@ -94,14 +105,12 @@ impl super::Backend for MySqlPool {
         A: Send + 'static,
         T: Send + 'static,
     {
-        let mut tx = self.begin().await?;
-        let out = op(Conn::mysql(&mut tx), args).await?;
-        tx.commit().await?;
-        Ok(out)
+        let conn = self.acquire().await?;
+        in_transaction(conn, move |tx| op(Conn::mysql(tx), args)).await
     }
 
     async fn close(&self) {
-        MySqlPool::close(self).await
+        Pool::close(self).await
     }
 }
 

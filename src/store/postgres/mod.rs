@@ -3,11 +3,11 @@
 //! placeholders numbered as PostgreSQL wants them.
 
 use anyhow::Context;
-use sqlx::postgres::{PgConnection, PgRow, Postgres};
-use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow, Postgres};
 
 use super::conn::{bind, int_of, opt_int_of, Conn, Dialect, Driver, FromRow, Op, Row};
-use super::{pool_options, PoolSettings, Sql};
+use super::pool::{in_transaction, release_after, Pool};
+use super::{PoolSettings, Sql};
 use crate::error::{ApiResult, DbError};
 
 pub const DIALECT: Dialect = Dialect {
@@ -18,18 +18,24 @@ pub const DIALECT: Dialect = Dialect {
 };
 
 /// Connect, and bring the schema up to date.
-pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<PgPool> {
-    let pool = pool_options::<Postgres>(settings.max_connections, settings)
-        .connect(url)
-        .await
-        .context("cannot open the Postgres database")?;
+pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<Pool<PgConnection>> {
+    let cannot_open = || "cannot open the Postgres database";
+    let options: PgConnectOptions = url.parse().with_context(cannot_open)?;
+    let pool = Pool::connect(
+        options,
+        settings.max_connections,
+        settings.acquire_timeout,
+        None,
+    )
+    .await
+    .with_context(cannot_open)?;
     migrate(&pool).await?;
     Ok(pool)
 }
 
 /// Several servers may start at once on a fresh database: the migration runs under an
 /// advisory lock.
-async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+async fn migrate(pool: &Pool<PgConnection>) -> anyhow::Result<()> {
     let mut migrator = sqlx::migrate!("migrations/postgres");
     migrator.set_locking(false);
     let mut conn = pool
@@ -47,14 +53,16 @@ async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     result.context("cannot migrate the database")
 }
 
-impl super::Backend for PgPool {
+impl super::Backend for Pool<PgConnection> {
     async fn read<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
     where
         A: Send + 'static,
         T: Send + 'static,
     {
         let mut conn = self.acquire().await?;
-        op(Conn::postgres(&mut conn), args).await
+        let result = op(Conn::postgres(&mut conn), args).await;
+        release_after(conn, &result);
+        result
     }
 
     async fn write_once<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
@@ -62,14 +70,12 @@ impl super::Backend for PgPool {
         A: Send + 'static,
         T: Send + 'static,
     {
-        let mut tx = self.begin().await?;
-        let out = op(Conn::postgres(&mut tx), args).await?;
-        tx.commit().await?;
-        Ok(out)
+        let conn = self.acquire().await?;
+        in_transaction(conn, move |tx| op(Conn::postgres(tx), args)).await
     }
 
     async fn close(&self) {
-        PgPool::close(self).await
+        Pool::close(self).await
     }
 }
 
