@@ -2,15 +2,18 @@
 //!
 //! Every write that changes an account's links or tags records them in `changes`, one row per
 //! link or tag (`kind` 1 or 0) holding the change sequence number of its latest change, and
-//! `deleted_at` when that change deleted it (a tombstone). Numbers come from the account's
-//! counter in `sync_seqs`, taken inside the writing transaction by an upsert that locks the
-//! counter's row until commit: writes to one account therefore take their numbers in commit
-//! order, and once a reader sees the counter at `H`, every change numbered up to `H` is
-//! committed and visible. A page holds changes numbered above the cursor and at most `H`
-//! (the counter read first), so a change committed late can never land behind a cursor a
-//! client already holds; that is what lets a client that applies the pages end with exactly
-//! the server's state while others write. The price is that writes to one account take their
-//! numbers one at a time (at the end of their transaction; other accounts are not affected).
+//! `deleted_at` when that change deleted it (a tombstone). A write records its changes as
+//! pending (number [`PENDING`]); they get their numbers after they are committed, from the
+//! account's counter in `sync_seqs`, in a batch, by the next reader of `GET /sync/` (see
+//! [`Conn::number_pending`]): it locks the counter, numbers every pending change committed by
+//! then, and raises the counter over them, in one transaction. So once a reader sees the
+//! counter at `H`, every change numbered up to `H` is committed and visible, and a change
+//! committed later gets a number above `H`. A page holds changes numbered above the cursor and
+//! at most `H` (the counter read after numbering), so a change committed late can never land
+//! behind a cursor a client already holds; that is what lets a client that applies the pages
+//! end with exactly the server's state while others write. Writes never touch the counter, so
+//! one account's writes commit side by side (their log flushes grouped) instead of queuing on
+//! its row, as they did when each write took its number before commit.
 //!
 //! Every write path of the store calls [`Conn::links_changed`], [`Conn::links_deleted`],
 //! [`Conn::tags_changed`] or [`Conn::tags_deleted`] before it commits: a new write path must
@@ -26,6 +29,9 @@ use crate::model::{now_micros, Link, Micros, Tag};
 
 const KIND_TAG: i64 = 0;
 const KIND_LINK: i64 = 1;
+
+/// The number of a change not numbered yet (numbers start at 1).
+const PENDING: i64 = 0;
 
 /// A change to record: kind, id, and the deletion time of a deletion.
 type Change<'a> = (i64, &'a str, Option<Micros>);
@@ -111,6 +117,7 @@ impl Store {
         since: Option<i64>,
         limit: i64,
     ) -> ApiResult<SyncPage> {
+        self.number_pending(account_id).await?;
         self.prune_tombstones(
             account_id,
             now_micros().saturating_sub(self.tombstone_micros),
@@ -123,14 +130,31 @@ impl Store {
         .await
     }
 
+    /// Number the account's changes committed so far that have no number yet. Skipped, without
+    /// a transaction, when there are none (the common case of a client polling an account
+    /// nobody wrote to): a change committed after that look is numbered by the next reader,
+    /// above the counter this one reads.
+    async fn number_pending(&self, account_id: &str) -> ApiResult<()> {
+        let mut pending =
+            Sql::new("SELECT 1 FROM changes WHERE account_id = ? AND seq = ? LIMIT 1");
+        pending.text(account_id).int(PENDING);
+        if self.query_optional::<(i64,)>(pending).await?.is_none() {
+            return Ok(());
+        }
+        self.write(account_id.to_owned(), |mut c, account_id| {
+            Box::pin(async move { c.number_pending(&account_id).await })
+        })
+        .await
+    }
+
     /// Drop the account's tombstones deleted before `cutoff`, raising its floor (the oldest
     /// cursor still answered) past them.
     async fn prune_tombstones(&self, account_id: &str, cutoff: Micros) -> ApiResult<()> {
         let mut oldest = Sql::new(
             "SELECT MAX(seq) FROM changes WHERE account_id = ? AND deleted_at IS NOT NULL \
-             AND deleted_at < ?",
+             AND deleted_at < ? AND seq > ?",
         );
-        oldest.text(account_id).int(cutoff);
+        oldest.text(account_id).int(cutoff).int(PENDING);
         let found: Option<Max> = self.query_optional(oldest).await?;
         let Some(Max(Some(upto))) = found else {
             return Ok(());
@@ -145,9 +169,9 @@ impl Store {
                 c.execute(floor).await?;
                 let mut delete = Sql::new(
                     "DELETE FROM changes WHERE account_id = ? AND deleted_at IS NOT NULL \
-                     AND seq <= ?",
+                     AND seq > ? AND seq <= ?",
                 );
-                delete.text(&account_id).int(upto);
+                delete.text(&account_id).int(PENDING).int(upto);
                 c.execute(delete).await?;
                 Ok(())
             })
@@ -273,40 +297,66 @@ impl Conn<'_> {
             .map_or((0, 0), |Counter(seq, floor)| (seq, floor)))
     }
 
-    /// Take `n` numbers from the account's counter; the first of them. The upsert locks the
-    /// counter's row until this transaction ends (see the module's documentation).
-    async fn take_numbers(&mut self, account_id: &str, n: i64) -> ApiResult<i64> {
-        let top = match self.engine() {
+    /// Number the account's pending changes committed so far, in the order of kind (tags
+    /// first) and id, above its counter, and raise the counter over them. The counter's row
+    /// is locked first and held until commit, so numberings of one account run one at a time.
+    async fn number_pending(&mut self, account_id: &str) -> ApiResult<()> {
+        match self.engine() {
             Engine::MySql => {
-                let mut bump = Sql::new(
-                    "INSERT INTO sync_seqs (account_id, seq, floor_seq) VALUES (?, ?, 0) \
-                     ON DUPLICATE KEY UPDATE seq = seq + VALUES(seq)",
+                let mut lock = Sql::new(
+                    "INSERT INTO sync_seqs (account_id, seq, floor_seq) VALUES (?, 0, 0) \
+                     ON DUPLICATE KEY UPDATE seq = seq",
                 );
-                bump.text(account_id).int(n);
-                self.insert(bump).await?;
-                self.counter(account_id).await?.0
+                lock.text(account_id);
+                self.insert(lock).await?;
+                let mut top =
+                    Sql::new("SET @seq = (SELECT seq FROM sync_seqs WHERE account_id = ?)");
+                top.text(account_id);
+                self.insert(top).await?;
+                // Only the rows changed advance the variable, so the counter ends exactly on
+                // the last number given.
+                let mut number = Sql::new(
+                    "UPDATE changes SET seq = (@seq := @seq + 1) WHERE account_id = ? AND seq = ? \
+                     ORDER BY kind, id",
+                );
+                number.text(account_id).int(PENDING);
+                self.insert(number).await?;
+                let mut raise = Sql::new("UPDATE sync_seqs SET seq = @seq WHERE account_id = ?");
+                raise.text(account_id);
+                self.insert(raise).await?;
             }
-            // One statement, one round trip less while the counter's row is held.
             _ => {
-                let mut bump = Sql::new(
-                    "INSERT INTO sync_seqs (account_id, seq, floor_seq) VALUES (?, ?, 0) \
-                     ON CONFLICT (account_id) DO UPDATE SET seq = sync_seqs.seq + excluded.seq \
+                let mut lock = Sql::new(
+                    "INSERT INTO sync_seqs (account_id, seq, floor_seq) VALUES (?, 0, 0) \
+                     ON CONFLICT (account_id) DO UPDATE SET seq = sync_seqs.seq \
                      RETURNING seq, floor_seq",
                 );
-                bump.text(account_id).int(n);
+                lock.text(account_id);
                 let Counter(top, _) =
-                    self.fetch_optional::<Counter>(bump).await?.ok_or_else(|| {
+                    self.fetch_optional::<Counter>(lock).await?.ok_or_else(|| {
                         ApiError::Internal(anyhow::anyhow!(
                             "the sync counter upsert returned no row"
                         ))
                     })?;
-                top
+                // Pending rows vanish meanwhile only with their account (whose counter goes
+                // too), so the rows numbered are exactly those the subquery read.
+                let mut number = Sql::new(
+                    "UPDATE changes SET seq = p.n FROM (SELECT kind, id, ? + ROW_NUMBER() OVER \
+                     (ORDER BY kind, id) AS n FROM changes WHERE account_id = ? AND seq = ?) p \
+                     WHERE changes.kind = p.kind AND changes.id = p.id AND changes.seq = ?",
+                );
+                number.int(top).text(account_id).int(PENDING).int(PENDING);
+                let numbered = self.insert(number).await?;
+                let mut raise = Sql::new("UPDATE sync_seqs SET seq = ? WHERE account_id = ?");
+                raise.int(top + numbered as i64).text(account_id);
+                self.insert(raise).await?;
             }
-        };
-        Ok(top - n + 1)
+        }
+        Ok(())
     }
 
-    /// Record changes of the account: `(kind, id, deleted_at)` each, numbered in order.
+    /// Record changes of the account: `(kind, id, deleted_at)` each, pending (numbered after
+    /// commit, see the module's documentation).
     async fn record(&mut self, account_id: &str, changes: Vec<Change<'_>>) -> ApiResult<()> {
         // One row per thing: the last change of each counts (an upsert may not touch a row
         // twice).
@@ -323,7 +373,6 @@ impl Conn<'_> {
         if changes.is_empty() {
             return Ok(());
         }
-        let first = self.take_numbers(account_id, changes.len() as i64).await?;
         // A tombstone is final: ids are never reused, and a write that saw a link before it
         // was deleted (a tag-link removal racing the link's deletion) must not bring the link
         // back as "changed" over its tombstone, or clients would never learn it is gone.
@@ -337,11 +386,10 @@ impl Conn<'_> {
                  deleted_at = excluded.deleted_at WHERE changes.deleted_at IS NULL"
             }
         };
-        for (n, chunk) in changes.chunks(ROWS_PER_STATEMENT).enumerate() {
+        for chunk in changes.chunks(ROWS_PER_STATEMENT) {
             let mut insert =
                 Sql::new("INSERT INTO changes (account_id, kind, id, seq, deleted_at) VALUES ");
             for (i, (kind, id, deleted_at)) in chunk.iter().enumerate() {
-                let seq = first + (n * ROWS_PER_STATEMENT + i) as i64;
                 insert
                     .push(if i == 0 {
                         "(?, ?, ?, ?, "
@@ -351,7 +399,7 @@ impl Conn<'_> {
                     .text(account_id)
                     .int(*kind)
                     .text(*id)
-                    .int(seq);
+                    .int(PENDING);
                 match deleted_at {
                     Some(at) => insert.push("?)").int(*at),
                     None => insert.push("NULL)"),
