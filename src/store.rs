@@ -225,6 +225,17 @@ trait Backend {
 
     /// Close the pool.
     fn close(&self) -> impl std::future::Future<Output = ()> + Send;
+
+    /// Create a link, its tag when named and missing, the tag-link, and their sync rows, in
+    /// one statement (one round trip, a transaction of its own). `None` when the engine has no
+    /// such statement, or it could not this time (nothing was written): the shared steps then
+    /// run in a transaction.
+    fn create_link_at_once(
+        &self,
+        _new: &NewLink,
+    ) -> impl std::future::Future<Output = ApiResult<Option<Link>>> + Send {
+        async { Ok(None) }
+    }
 }
 
 #[derive(Clone)]
@@ -894,6 +905,32 @@ impl Store {
             TagRef::Id(id) => (true, id.to_owned()),
             TagRef::Name(name) => (false, name.to_owned()),
         };
+        let created_at = now_micros();
+        let new = NewLink {
+            link: Link {
+                link_id: new_id(),
+                link: url.to_owned(),
+                account_id: account_id.to_owned(),
+                created_at,
+                title: details.title.clone(),
+                description: details.description.clone(),
+                notes: details.notes.clone(),
+                updated_at: created_at,
+                unread: flags.unread,
+                favorite: flags.favorite,
+            },
+            tag_by_id: tag.0,
+            tag: tag.1.clone(),
+            tag_id: new_id(),
+        };
+        let at_once = self
+            .retrying(|| async {
+                on_backend!(&self.backend, b => b.create_link_at_once(&new).await)
+            })
+            .await?;
+        if let Some(link) = at_once {
+            return Ok(link);
+        }
         let args = Arc::new((
             account_id.to_owned(),
             url.to_owned(),
@@ -1361,9 +1398,12 @@ impl Conn<'_> {
             if let Some(tag) = self.fetch_optional(select()).await? {
                 return Ok(tag);
             }
-            let mut insert = Sql::new(&self.insert_ignore(
-                "tags (tag_id, tag, tag_key, account_id, created_at) VALUES (?, ?, ?, ?, ?)",
-            ));
+            let tags = "tags (tag_id, tag, tag_key, account_id, created_at) VALUES (?, ?, ?, ?, ?)";
+            let mut insert = Sql::new(&match self.tag_upsert() {
+                // The row, ours or a concurrent writer's, is then held: the read finds it.
+                Some(upsert) => format!("INSERT INTO {tags}{upsert}"),
+                None => self.insert_ignore(tags),
+            });
             insert
                 .text(new_id())
                 .text(name)
@@ -1714,6 +1754,25 @@ pub struct LinkChanges {
     pub tags: Option<Vec<String>>,
     pub unread: Option<bool>,
     pub favorite: Option<bool>,
+}
+
+/// A link to create, its row chosen (id, times), and its tag: by id, or by name with the id
+/// a new tag of that name takes.
+pub struct NewLink {
+    link: Link,
+    tag_by_id: bool,
+    tag: String,
+    tag_id: String,
+}
+
+impl NewLink {
+    fn details(&self) -> LinkDetails {
+        LinkDetails {
+            title: self.link.title.clone(),
+            description: self.link.description.clone(),
+            notes: self.link.notes.clone(),
+        }
+    }
 }
 
 /// How a new link names its tag.

@@ -48,6 +48,11 @@ pub struct Dialect {
     pub locking_read: &'static str,
     /// An inner join taken in the order written.
     pub join: &'static str,
+    /// Suffix of an `INSERT INTO tags` that, when the account has a tag of that name already,
+    /// leaves that row as it is but holds it until commit (so it is there to read after),
+    /// and that silences nothing but that duplicate; `None`: the engine has none that writes
+    /// no new row version, and `insert_ignore` is used.
+    pub tag_upsert: Option<&'static str>,
 }
 
 pub struct Conn<'c> {
@@ -107,6 +112,11 @@ impl Conn<'_> {
     /// `INSERT` that silently does nothing when a unique key already holds the row.
     pub fn insert_ignore(&self, table_columns_values: &str) -> String {
         self.engine().insert_ignore(table_columns_values)
+    }
+
+    /// See [`Dialect::tag_upsert`].
+    pub fn tag_upsert(&self) -> Option<&'static str> {
+        self.dialect().tag_upsert
     }
 
     /// See [`Dialect::shared_read`]. SQLite needs none: its write transactions run one at a
@@ -243,6 +253,12 @@ impl FromRow for (Option<String>,) {
 impl FromRow for (i64,) {
     fn from_row<R: Row>(row: &R) -> Result<Self, DbError> {
         Ok((row.int(0)?,))
+    }
+}
+
+impl FromRow for (i64, i64) {
+    fn from_row<R: Row>(row: &R) -> Result<Self, DbError> {
+        Ok((row.int(0)?, row.int(1)?))
     }
 }
 

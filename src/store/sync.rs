@@ -31,7 +31,7 @@ const KIND_TAG: i64 = 0;
 const KIND_LINK: i64 = 1;
 
 /// The number of a change not numbered yet (numbers start at 1).
-const PENDING: i64 = 0;
+pub(super) const PENDING: i64 = 0;
 
 /// A change to record: kind, id, and the deletion time of a deletion.
 type Change<'a> = (i64, &'a str, Option<Micros>);

@@ -19,6 +19,9 @@ pub const DIALECT: Dialect = Dialect {
     shared_read: " LOCK IN SHARE MODE",
     locking_read: " FOR UPDATE",
     join: "JOIN",
+    // INSERT IGNORE would also turn other errors into warnings (a value too long is cut, a
+    // missing account skipped); a no-op update on the duplicate takes its row lock.
+    tag_upsert: Some(" ON DUPLICATE KEY UPDATE tag_id = tag_id"),
 };
 
 /// Connect, and bring the schema up to date.

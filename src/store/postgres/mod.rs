@@ -7,14 +7,18 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow, Postgres};
 
 use super::conn::{bind, int_of, opt_int_of, Conn, Dialect, Driver, FromRow, Op, Row};
 use super::pool::{in_transaction, release_after, Pool};
-use super::{PoolSettings, Sql};
+use super::{NewLink, PoolSettings, Sql};
 use crate::error::{ApiResult, DbError};
+use crate::model::Link;
+
+mod links;
 
 pub const DIALECT: Dialect = Dialect {
     insert_ignore: ("INSERT INTO ", " ON CONFLICT DO NOTHING"),
     shared_read: " FOR SHARE",
     locking_read: " FOR UPDATE",
     join: "JOIN",
+    tag_upsert: None,
 };
 
 /// Connect, and bring the schema up to date.
@@ -76,6 +80,13 @@ impl super::Backend for Pool<PgConnection> {
 
     async fn close(&self) {
         Pool::close(self).await
+    }
+
+    async fn create_link_at_once(&self, new: &NewLink) -> ApiResult<Option<Link>> {
+        let mut conn = self.acquire().await?;
+        let result = links::create_link(&mut conn, new).await;
+        release_after(conn, &result);
+        result
     }
 }
 

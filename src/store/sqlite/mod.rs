@@ -23,6 +23,7 @@ pub const DIALECT: Dialect = Dialect {
     // SQLite keeps the order of a CROSS JOIN; its planner would otherwise start from the
     // account's every link.
     join: "CROSS JOIN",
+    tag_upsert: None,
 };
 
 /// The database's threads; cheap to clone. They end when the last handle is dropped.
