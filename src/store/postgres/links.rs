@@ -5,22 +5,24 @@
 use sqlx::PgConnection;
 
 use super::super::conn::Driver;
-use super::super::{account_not_found, link_hash, search_text, tag_key, tag_not_in_account};
 use super::super::sync::PENDING;
+use super::super::{account_not_found, link_hash, search_text, tag_key, tag_not_in_account};
 use super::super::{NewLink, Sql};
 use crate::error::{ApiError, ApiResult};
 use crate::model::Link;
 use crate::urlkey::url_key;
 
 /// The tag of a new link named by id: only one of the account's.
-const TAG_BY_ID: &str = "tag AS (SELECT t.tag_id FROM tags t JOIN acc ON acc.account_id = t.account_id \
+const TAG_BY_ID: &str =
+    "tag AS (SELECT t.tag_id FROM tags t JOIN acc ON acc.account_id = t.account_id \
      WHERE t.tag_id = $2), ";
 
 /// The tag of a new link named by name: the account's of that name, held (shared) so that it
 /// is not renamed or merged away before commit, or else a new one. When a concurrent
 /// transaction creates the name first, the insert does nothing and neither is found: the link
 /// is then not created, and the caller takes the shared steps.
-const TAG_BY_NAME: &str = "found AS (SELECT tag_id FROM tags WHERE account_id = $1 AND tag_key = $3 \
+const TAG_BY_NAME: &str =
+    "found AS (SELECT tag_id FROM tags WHERE account_id = $1 AND tag_key = $3 \
      FOR SHARE), \
      made AS (INSERT INTO tags (tag_id, tag, tag_key, account_id, created_at) \
      SELECT $2, $4, $3, $1, $6 FROM acc WHERE NOT EXISTS (SELECT 1 FROM found) \
@@ -46,11 +48,19 @@ const LINK: &str = "l AS (INSERT INTO links (link_id, link, account_id, created_
 pub(super) async fn create_link(conn: &mut PgConnection, new: &NewLink) -> ApiResult<Option<Link>> {
     let link = &new.link;
     let mut sql = Sql::new("WITH acc AS (SELECT account_id FROM accounts WHERE account_id = $1), ");
-    sql.push(if new.tag_by_id { TAG_BY_ID } else { TAG_BY_NAME })
-        .push(LINK);
+    sql.push(if new.tag_by_id {
+        TAG_BY_ID
+    } else {
+        TAG_BY_NAME
+    })
+    .push(LINK);
     let details = new.details();
     sql.text(&link.account_id)
-        .text(if new.tag_by_id { new.tag.clone() } else { new.tag_id.clone() })
+        .text(if new.tag_by_id {
+            new.tag.clone()
+        } else {
+            new.tag_id.clone()
+        })
         .text(tag_key(&new.tag))
         .text(&new.tag)
         .text(&link.link_id)
