@@ -853,15 +853,29 @@ impl Store {
         filter: &LinkFilter,
         page: Page,
     ) -> ApiResult<(Vec<Link>, i64)> {
+        // One link beyond the page: when there is none, the page reaches the end of the
+        // matches, and their number is known without counting them (a second query that reads
+        // every match again).
+        let probe = Page {
+            offset: page.offset,
+            limit: page.limit + 1,
+        };
         let args = (
-            ranked_query(self.engine, account, filter, page)
-                .unwrap_or_else(|| links_query(self.engine, account, filter, page)),
+            ranked_query(self.engine, account, filter, probe)
+                .unwrap_or_else(|| links_query(self.engine, account, filter, probe)),
             count_query(self.engine, account, filter),
+            page,
         );
-        self.read(args, |mut c, (links, count)| {
+        self.read(args, |mut c, (links, count, page)| {
             Box::pin(async move {
-                let links = c.fetch_all(links).await?;
-                let total = c.fetch_optional::<(i64,)>(count).await?.map_or(0, |(n,)| n);
+                let mut links: Vec<Link> = c.fetch_all(links).await?;
+                let found = links.len() as i64;
+                let total = if found <= page.limit && (found > 0 || page.offset == 0) {
+                    page.offset + found
+                } else {
+                    c.fetch_optional::<(i64,)>(count).await?.map_or(0, |(n,)| n)
+                };
+                links.truncate(page.limit as usize);
                 Ok((links, total))
             })
         })

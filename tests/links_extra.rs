@@ -705,6 +705,20 @@ async fn filters_by_several_tags_exact_url_and_sort_with_total_count() {
         let (_, total, found) = list(&app, &ann, "/link/?tag=a&limit=1").await;
         assert_eq!(ids(&found), [&made[1]]);
         assert_eq!(total, Some(3));
+        // A page that reaches the end (the total is read from it), one exactly full, and one
+        // past the end (counted).
+        for (path, page, expected) in [
+            ("/link/?tag=a&offset=2&limit=5", 1, 3),
+            ("/link/?tag=a&limit=3", 3, 3),
+            ("/link/?tag=a&offset=3", 0, 3),
+            ("/link/?offset=4&limit=1", 1, 5),
+            ("/link/?offset=10", 0, 5),
+        ] {
+            let (status, total, found) = list(&app, &ann, path).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert_eq!(ids(&found).len(), page, "{path}");
+            assert_eq!(total, Some(expected), "{path}");
+        }
     })
     .await;
 }
