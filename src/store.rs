@@ -17,6 +17,7 @@ pub mod pages;
 mod pool;
 mod postgres;
 mod search;
+pub use search::search_grams;
 pub mod seed;
 pub mod sessions;
 mod sqlite;
@@ -384,12 +385,13 @@ impl Store {
             let filled = self
                 .write((), |mut c, ()| {
                     Box::pin(async move {
+                        let engine = c.engine();
                         let rows: Vec<LinkText> = c
-                            .fetch_all(Sql::new(
+                            .fetch_all(Sql::new(&format!(
                                 "SELECT link_id, link, title, description, notes FROM links \
-                                 WHERE link_hash IS NULL OR search_text IS NULL OR url_key IS NULL \
-                                 LIMIT 1000",
-                            ))
+                                 WHERE link_hash IS NULL OR {} OR url_key IS NULL LIMIT 1000",
+                                search::text_missing(engine)
+                            )))
                             .await?;
                         for (link_id, link, title, description, notes) in &rows {
                             let details = LinkDetails {
@@ -397,15 +399,14 @@ impl Store {
                                 description: description.clone(),
                                 notes: notes.clone(),
                             };
-                            let mut update = Sql::new(
-                                "UPDATE links SET link_hash = ?, search_text = ?, url_key = ? \
+                            let mut update = Sql::new(&format!(
+                                "UPDATE links SET link_hash = ?, url_key = ?, {} \
                                  WHERE link_id = ?",
-                            );
-                            update
-                                .text(link_hash(link))
-                                .text(search_text(link, &details))
-                                .text(url_key(link))
-                                .text(link_id);
+                                search::text_assignments(engine)
+                            ));
+                            update.text(link_hash(link)).text(url_key(link));
+                            search::bind_text(&mut update, engine, search_text(link, &details));
+                            update.text(link_id);
                             c.insert(update).await?;
                         }
                         Ok(rows.len())
@@ -1468,11 +1469,12 @@ impl Conn<'_> {
             description: link.description.clone(),
             notes: link.notes.clone(),
         };
-        let mut update = Sql::new(
+        let mut update = Sql::new(&format!(
             "UPDATE links SET link = ?, title = ?, description = ?, notes = ?, updated_at = ?, \
-             link_hash = ?, search_text = ?, unread = ?, favorite = ?, url_key = ? \
+             link_hash = ?, unread = ?, favorite = ?, url_key = ?, {} \
              WHERE link_id = ? AND account_id = ?",
-        );
+            search::text_assignments(self.engine())
+        ));
         update
             .text(&link.link)
             .opt_text(details.title.as_deref())
@@ -1480,10 +1482,15 @@ impl Conn<'_> {
             .opt_text(details.notes.as_deref())
             .int(link.updated_at)
             .text(link_hash(&link.link))
-            .text(search_text(&link.link, &details))
             .int(link.unread.into())
             .int(link.favorite.into())
-            .text(url_key(&link.link))
+            .text(url_key(&link.link));
+        search::bind_text(
+            &mut update,
+            self.engine(),
+            search_text(&link.link, &details),
+        );
+        update
             .text(&link.link_id)
             .text(&link.account_id);
         self.execute(update).await?;
@@ -1579,11 +1586,14 @@ impl Conn<'_> {
             unread: flags.unread,
             favorite: flags.favorite,
         };
-        let mut insert = Sql::new(
+        let engine = self.engine();
+        let mut insert = Sql::new(&format!(
             "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
-             description, notes, link_hash, search_text, unread, favorite, url_key) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        );
+             description, notes, link_hash, unread, favorite, url_key, {}) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {})",
+            search::text_columns(engine),
+            search::text_values(engine)
+        ));
         insert
             .text(&link.link_id)
             .text(&link.link)
@@ -1594,10 +1604,10 @@ impl Conn<'_> {
             .opt_text(link.description.as_deref())
             .opt_text(link.notes.as_deref())
             .text(link_hash(url))
-            .text(search_text(url, details))
             .int(flags.unread.into())
             .int(flags.favorite.into())
             .text(url_key(url));
+        search::bind_text(&mut insert, engine, search_text(url, details));
         self.insert(insert).await?;
         Ok(link)
     }

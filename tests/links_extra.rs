@@ -810,6 +810,11 @@ async fn links_stored_before_the_upgrade_are_found_after_a_restart() {
             "UPDATE links SET link_hash = NULL, search_text = NULL",
         )
         .await;
+        let mysql = app.database_url.starts_with("mysql");
+        if mysql {
+            // And one written before migration 0008 (MariaDB's trigram words).
+            execute(&app, "UPDATE links SET search_grams = NULL").await;
+        }
         let config = app.config.clone();
         app.stop().await;
 
@@ -826,6 +831,13 @@ async fn links_stored_before_the_upgrade_are_found_after_a_restart() {
                 .await,
             0
         );
+        if mysql {
+            assert_eq!(
+                app.count("SELECT COUNT(*) FROM links WHERE search_grams IS NULL")
+                    .await,
+                0
+            );
+        }
     })
     .await;
 }
@@ -878,14 +890,29 @@ async fn openapi_documents_the_new_fields_parameters_and_endpoints() {
 }
 
 /// Timing of lists and searches over 100,000 links in one account, on SQLite and (when
-/// `TAGMARK_TEST_POSTGRES_URL` is set) PostgreSQL; prints figures, asserts none (timing depends
-/// on the machine). Run with `cargo test --release --test links_extra -- --ignored --nocapture`.
+/// `TAGMARK_TEST_POSTGRES_URL` / `TAGMARK_TEST_MYSQL_URL` are set) PostgreSQL and MariaDB;
+/// prints figures, asserts none (timing depends on the machine). Run with
+/// `cargo test --release --test links_extra -- --ignored --nocapture`;
+/// `TAGMARK_BENCH_ENGINES=sqlite,postgres,mysql` picks engines (all by default).
 #[tokio::test]
 #[ignore]
 async fn bench_lists_and_searches_over_100k_links() {
-    bench_100k(TestDb::sqlite().await).await;
-    if let Ok(url) = std::env::var("TAGMARK_TEST_POSTGRES_URL") {
-        bench_100k(TestDb::on_server(&url).await).await;
+    let picked = std::env::var("TAGMARK_BENCH_ENGINES").ok();
+    let wanted = |engine: &str| {
+        picked
+            .as_deref()
+            .is_none_or(|list| list.split(',').any(|e| e.trim() == engine))
+    };
+    if wanted("sqlite") {
+        bench_100k(TestDb::sqlite().await).await;
+    }
+    for (engine, var) in [
+        ("postgres", "TAGMARK_TEST_POSTGRES_URL"),
+        ("mysql", "TAGMARK_TEST_MYSQL_URL"),
+    ] {
+        if let (true, Ok(url)) = (wanted(engine), std::env::var(var)) {
+            bench_100k(TestDb::on_server(&url).await).await;
+        }
     }
 }
 
@@ -1027,7 +1054,52 @@ async fn bench_100k(db: TestDb) {
                 .await
                 .unwrap();
         }
-        other => panic!("no bench for {other:?}"),
+        tagmark::store::Engine::MySql => {
+            let mut conn = sqlx::MySqlConnection::connect(&engine.1).await.unwrap();
+            let mut tx = conn.begin().await.unwrap();
+            for i in 0..LINKS {
+                let (id, link, details, at, tag_ids, search, hash) = row(i);
+                let grams = tagmark::store::search_grams(&search);
+                sqlx::query(
+                    "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
+                     description, notes, link_hash, search_text, search_grams) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&id)
+                .bind(&link)
+                .bind(&account_id)
+                .bind(at)
+                .bind(at)
+                .bind(details.title)
+                .bind(details.description)
+                .bind(details.notes)
+                .bind(hash)
+                .bind(search)
+                .bind(grams)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+                for tag_id in tag_ids {
+                    sqlx::query(
+                        "INSERT IGNORE INTO taglinks (tag_id, link_id, account_id, created_at, \
+                         link_created_at) VALUES (?, ?, ?, ?, ?)",
+                    )
+                    .bind(tag_id)
+                    .bind(&id)
+                    .bind(&account_id)
+                    .bind(at)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                }
+            }
+            tx.commit().await.unwrap();
+            sqlx::raw_sql("ANALYZE TABLE links, taglinks")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
     }
     eprintln!(
         "{:?}: inserted {LINKS} links in {:?}",
@@ -1081,7 +1153,13 @@ async fn bench_100k(db: TestDb) {
         );
     }
     app.stop().await;
-    db.drop_db().await;
+    if std::env::var_os("TAGMARK_BENCH_KEEP").is_some() {
+        // For experiments on the data: the database stays (SQLite's folder too).
+        eprintln!("{:?}: kept {}", engine.0, db.url);
+        std::mem::forget(db);
+    } else {
+        db.drop_db().await;
+    }
 }
 
 /// The URLs of a list, in order.

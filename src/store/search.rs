@@ -11,12 +11,152 @@
 //! Relevance ranks a match in the title above one in the description or notes above one in the
 //! URL: `search_text` holds the fields in that order, so the first occurrence of a term tells
 //! the best field it occurs in.
+//!
+//! MariaDB has no n-gram parser, and its FULLTEXT index matches whole words only; so tagmark
+//! gives it the trigrams itself: `search_grams` (migration 0008) holds the distinct trigrams of
+//! `search_text`, each written as the lower-case hex of its UTF-8 bytes (six to 24 characters
+//! of `[0-9a-f]`: one word to InnoDB's tokenizer, never a stopword, never shorter than
+//! `innodb_ft_min_token_size`). A word or phrase of three or more characters then finds its
+//! candidates with `MATCH … AGAINST('+g1 +g2 …' IN BOOLEAN MODE)`, and the `LIKE` on
+//! `search_text` decides, as on the other engines.
+
+use std::collections::HashSet;
 
 use super::{like_escape, tag_key, Engine, Sql};
 use crate::query::{Clause, Query, Term};
 
 /// Shortest string (in characters) the SQLite trigram index can find.
 const TRIGRAM: usize = 3;
+
+/// The columns a link's searchable text is written to (in an `INSERT`'s column list; bound
+/// with [`bind_text`]): `search_text`, and on MariaDB its trigrams.
+pub(super) fn text_columns(engine: Engine) -> &'static str {
+    match engine {
+        Engine::MySql => "search_text, search_grams",
+        Engine::Sqlite | Engine::Postgres => "search_text",
+    }
+}
+
+/// The placeholders of [`text_columns`] in an `INSERT`'s values.
+pub(super) fn text_values(engine: Engine) -> &'static str {
+    match engine {
+        Engine::MySql => "?, ?",
+        Engine::Sqlite | Engine::Postgres => "?",
+    }
+}
+
+/// [`text_columns`] as an `UPDATE`'s assignments.
+pub(super) fn text_assignments(engine: Engine) -> &'static str {
+    match engine {
+        Engine::MySql => "search_text = ?, search_grams = ?",
+        Engine::Sqlite | Engine::Postgres => "search_text = ?",
+    }
+}
+
+/// Bind the values of [`text_columns`] for a link whose `search_text` is `text`.
+pub(super) fn bind_text(sql: &mut Sql, engine: Engine, text: String) {
+    if engine == Engine::MySql {
+        let grams = search_grams(&text);
+        sql.text(text).text(grams);
+    } else {
+        sql.text(text);
+    }
+}
+
+/// A condition (`OR …`) that finds links whose derived search columns are missing, for
+/// `Store::fill_link_keys`.
+pub(super) fn text_missing(engine: Engine) -> &'static str {
+    match engine {
+        Engine::MySql => "search_text IS NULL OR search_grams IS NULL",
+        Engine::Sqlite | Engine::Postgres => "search_text IS NULL",
+    }
+}
+
+/// One trigram (three characters) as MariaDB's index stores it: the lower-case hex of its
+/// UTF-8 bytes.
+fn gram_token(gram: &[char]) -> String {
+    let mut bytes = [0u8; 4];
+    let mut out = String::with_capacity(gram.len() * 2);
+    for c in gram {
+        for b in c.encode_utf8(&mut bytes).as_bytes() {
+            out.push_str(&format!("{b:02x}"));
+        }
+    }
+    out
+}
+
+/// What MariaDB's FULLTEXT index holds of a link: the distinct trigrams of its `search_text`
+/// as [`gram_token`]s, space-separated (trigrams across two fields are left out: no term spans
+/// a line break).
+pub fn search_grams(search_text: &str) -> String {
+    let chars: Vec<char> = search_text.chars().collect();
+    let mut seen = HashSet::new();
+    let mut out = String::new();
+    for gram in chars.windows(TRIGRAM) {
+        if gram.contains(&'\n') {
+            continue;
+        }
+        let token = gram_token(gram);
+        if seen.insert(token.clone()) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&token);
+        }
+    }
+    out
+}
+
+/// The trigrams that find the candidates for a word or phrase of at least three characters:
+/// every third one and the last, which cover the term (any subset would do, since `LIKE`
+/// decides; fewer lists for the index to read, with little lost in selectivity).
+fn term_grams(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut starts: Vec<usize> = (0..=chars.len().saturating_sub(TRIGRAM))
+        .step_by(TRIGRAM)
+        .collect();
+    if chars.len() >= TRIGRAM {
+        starts.push(chars.len() - TRIGRAM);
+    }
+    let mut out: Vec<String> = Vec::new();
+    for start in starts {
+        if let Some(gram) = chars.get(start..start + TRIGRAM) {
+            let token = gram_token(gram);
+            if !out.contains(&token) {
+                out.push(token);
+            }
+        }
+    }
+    out
+}
+
+/// The boolean-mode `AGAINST` string that finds MariaDB's candidates for the clauses the
+/// trigrams answer: `+(+g1 +g2) +((+g3) (+g4 +g5))` for `term1 (term2 OR term3)`.
+fn grams_expression(query: &Query) -> Option<String> {
+    let parts: Vec<String> = query
+        .clauses
+        .iter()
+        .filter(|c| fts_clause(c))
+        .filter_map(|c| match c {
+            Clause::AnyOf(terms) => Some(
+                terms
+                    .iter()
+                    .filter_map(|t| match t {
+                        Term::Word(text) | Term::Phrase(text) => Some(format!(
+                            "(+{})",
+                            term_grams(text).join(" +")
+                        )),
+                        Term::Tag(_) => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            Clause::Not(_) => None,
+        })
+        .map(|any| format!("+({any})"))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
 
 /// `AND ...` for each clause of `query`. `fts_done`: the query already joins the SQLite
 /// index's matches of [`fts_match`] (see `from_links`).
@@ -27,6 +167,13 @@ pub(super) fn push_conditions(
     query: &Query,
     fts_done: bool,
 ) {
+    if engine == Engine::MySql {
+        // The index narrows; every clause is still decided by LIKE below.
+        if let Some(expr) = grams_expression(query) {
+            sql.push(" AND MATCH (l.search_grams) AGAINST (? IN BOOLEAN MODE)")
+                .text(expr);
+        }
+    }
     let mut rest: Vec<&Clause> = query.clauses.iter().collect();
     if let Some(expr) = fts_match(engine, query) {
         // Only the clauses the index answers exactly go to it.
@@ -182,5 +329,21 @@ mod tests {
         );
         assert_eq!(fts_expression(&parse("go -rust #x")), None);
         assert_eq!(rank_terms(&parse("a -b c OR #d")), vec!["a", "c"]);
+    }
+
+    #[test]
+    fn mariadb_gets_trigrams_as_hex_words() {
+        // "abc" is 61 62 63; "äb" two bytes and one.
+        assert_eq!(search_grams("abcab\nabc"), "616263 626361 636162");
+        assert_eq!(search_grams("äbä"), "c3a462c3a4");
+        assert_eq!(search_grams("ab"), "");
+        // Every third trigram and the last: "alpha" is alp + pha.
+        assert_eq!(term_grams("alpha"), vec!["616c70", "706861"]);
+        assert_eq!(term_grams("abcabc"), vec!["616263"]);
+        assert_eq!(
+            grams_expression(&parse("abc go -xyz abcd OR \"a bc\"")).as_deref(),
+            Some("+((+616263)) +((+616263 +626364) (+612062 +206263))")
+        );
+        assert_eq!(grams_expression(&parse("go -abc #t")), None);
     }
 }

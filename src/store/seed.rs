@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::conn::{FromRow, Row};
-use super::{email_key, link_hash, search_text, tag_key, Conn, Sql, Store};
+use super::{email_key, link_hash, search, search_text, tag_key, Conn, Sql, Store};
 use crate::error::{ApiError, ApiResult, DbError};
 use crate::model::{LinkDetails, Micros};
 
@@ -417,10 +417,14 @@ impl Conn<'_> {
         counts.links.new = new_links.len() as u64;
         let no_details = LinkDetails::default();
         for chunk in new_links.chunks(ROWS_PER_INSERT) {
+            let engine = self.engine();
             let mut insert = values(
-                "INSERT INTO links (link_id, link, account_id, created_at, updated_at, \
-                 link_hash, search_text) VALUES ",
-                "(?, ?, ?, ?, ?, ?, ?)",
+                &format!(
+                    "INSERT INTO links (link_id, link, account_id, created_at, updated_at, \
+                     link_hash, {}) VALUES ",
+                    search::text_columns(engine)
+                ),
+                &format!("(?, ?, ?, ?, ?, ?, {})", search::text_values(engine)),
                 chunk.len(),
             );
             for link in chunk {
@@ -430,8 +434,8 @@ impl Conn<'_> {
                     .text(&link.account_id)
                     .int(link.created_at)
                     .int(link.created_at)
-                    .text(link_hash(&link.link))
-                    .text(search_text(&link.link, &no_details));
+                    .text(link_hash(&link.link));
+                search::bind_text(&mut insert, engine, search_text(&link.link, &no_details));
             }
             self.insert(insert).await?;
         }

@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{
-    account_not_found, link_hash, search_text, tag_key, Conn, Sql, Store, LINK_COLUMNS, MAX_RETRIES,
+    account_not_found, link_hash, search, search_text, tag_key, Conn, Sql, Store, LINK_COLUMNS,
+    MAX_RETRIES,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::model::{new_id, now_micros, Link, LinkDetails, LinkFlags, Micros};
@@ -108,15 +109,21 @@ impl Conn<'_> {
         let mut taglinks: Vec<(&str, String, Micros)> = Vec::new();
         let mut link_ids: Vec<String> = Vec::with_capacity(fresh.len());
         for chunk in fresh.chunks(ROWS_PER_INSERT) {
-            let mut insert = Sql::new(
+            let engine = self.engine();
+            let mut insert = Sql::new(&format!(
                 "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
-                 description, notes, link_hash, search_text, unread, favorite, url_key) VALUES ",
+                 description, notes, link_hash, unread, favorite, url_key, {}) VALUES ",
+                search::text_columns(engine)
+            ));
+            let row = format!(
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {})",
+                search::text_values(engine)
             );
             for (i, (link, hash)) in chunk.iter().enumerate() {
                 let link_id = new_id();
                 insert
                     .push(if i == 0 { "" } else { ", " })
-                    .push("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    .push(&row)
                     .text(&link_id)
                     .text(&link.url)
                     .text(account_id)
@@ -126,10 +133,10 @@ impl Conn<'_> {
                     .opt_text(link.details.description.as_deref())
                     .opt_text(link.details.notes.as_deref())
                     .text(hash)
-                    .text(search_text(&link.url, &link.details))
                     .int(link.flags.unread.into())
                     .int(link.flags.favorite.into())
                     .text(crate::urlkey::url_key(&link.url));
+                search::bind_text(&mut insert, engine, search_text(&link.url, &link.details));
                 for tag in &link.tags {
                     let tag_id = tag_ids.get(&tag_key(tag)).ok_or_else(|| {
                         ApiError::Internal(anyhow::anyhow!("tag {tag:?} missing after insert"))

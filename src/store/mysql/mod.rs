@@ -88,7 +88,25 @@ async fn migrate(pool: &Pool<MySqlConnection>) -> anyhow::Result<()> {
             .execute(&mut *conn)
             .await;
     }
-    result.context("cannot migrate the database")
+    result.context("cannot migrate the database")?;
+    check_fulltext_settings(&mut conn).await
+}
+
+/// The search index holds words of six characters or more (migration 0008, see
+/// `store/search.rs`): a server that leaves out words that long would silently find nothing,
+/// so it is refused at start.
+async fn check_fulltext_settings(conn: &mut MySqlConnection) -> anyhow::Result<()> {
+    let (min,): (i64,) = sqlx::query_as("SELECT CAST(@@innodb_ft_min_token_size AS SIGNED)")
+        .fetch_one(&mut *conn)
+        .await
+        .context("cannot read innodb_ft_min_token_size")?;
+    if min > 6 {
+        anyhow::bail!(
+            "innodb_ft_min_token_size is {min}: tagmark's search index needs 6 or less \
+             (the default is 3)"
+        );
+    }
+    Ok(())
 }
 
 impl super::Backend for Pool<MySqlConnection> {
