@@ -273,7 +273,10 @@ pub fn wrap_router(
                 .allow_credentials(true)
                 .allow_methods(AllowMethods::mirror_request())
                 .allow_headers(AllowHeaders::mirror_request())
-                .expose_headers([axum::http::HeaderName::from_static("x-total-count")])
+                .expose_headers([
+                    axum::http::HeaderName::from_static("x-total-count"),
+                    axum::http::HeaderName::from_static("x-total-count-exact"),
+                ])
                 .max_age(Duration::from_secs(600)),
         )
     };

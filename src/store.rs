@@ -846,37 +846,82 @@ impl Store {
         self.query_optional(sql).await
     }
 
-    /// A page of the links matching `filter`, with how many match in all: one hop to the
-    /// database for both.
+    /// A page of the links matching `filter`, with how many match in all.
+    ///
+    /// Without `q`, the page is read with one link more: when there is none, the page reaches
+    /// the end of the matches and their number is known without counting them. With `q`, the
+    /// count comes first and stops at [`BROAD`] matches unless `filter.exact_count` (a broad
+    /// search would otherwise read every match's row just to count it), and a broad search is
+    /// answered by walking the links in list order (see [`search::Index::Unused`]); relevance
+    /// then ranks the newest [`BROAD`] matches, the others following newest first.
     pub async fn search_links_counted(
         &self,
         account: Option<&str>,
         filter: &LinkFilter,
         page: Page,
-    ) -> ApiResult<(Vec<Link>, i64)> {
-        // One link beyond the page: when there is none, the page reaches the end of the
-        // matches, and their number is known without counting them (a second query that reads
-        // every match again).
-        let probe = Page {
-            offset: page.offset,
-            limit: page.limit + 1,
-        };
-        let args = (
-            ranked_query(self.engine, account, filter, probe)
-                .unwrap_or_else(|| links_query(self.engine, account, filter, probe)),
-            count_query(self.engine, account, filter),
-            page,
-        );
-        self.read(args, |mut c, (links, count, page)| {
+    ) -> ApiResult<(Vec<Link>, Total)> {
+        if filter.query.is_empty() {
+            // One link beyond the page: when there is none, the page reaches the end of the
+            // matches, and their number is known without counting them (a second query that reads
+            // every match again).
+            let probe = Page {
+                offset: page.offset,
+                limit: page.limit + 1,
+            };
+            let args = (
+                ranked_query(self.engine, account, filter, probe, false)
+                    .unwrap_or_else(|| links_query(self.engine, account, filter, probe, false)),
+                count_query(self.engine, account, filter, None),
+                page,
+            );
+            return self
+                .read(args, |mut c, (links, count, page)| {
+                    Box::pin(async move {
+                        let mut links: Vec<Link> = c.fetch_all(links).await?;
+                        let found = links.len() as i64;
+                        let total = if found <= page.limit && (found > 0 || page.offset == 0) {
+                            page.offset + found
+                        } else {
+                            c.fetch_optional::<(i64,)>(count).await?.map_or(0, |(n,)| n)
+                        };
+                        links.truncate(page.limit as usize);
+                        let total = Total {
+                            count: total,
+                            exact: true,
+                        };
+                        Ok((links, total))
+                    })
+                })
+                .await;
+        }
+        let cap = (!filter.exact_count).then_some(BROAD);
+        let count = count_query(self.engine, account, filter, cap);
+        let args = (account.map(str::to_owned), filter.clone(), page, count);
+        self.read(args, |mut c, (account, filter, page, count)| {
             Box::pin(async move {
-                let mut links: Vec<Link> = c.fetch_all(links).await?;
-                let found = links.len() as i64;
-                let total = if found <= page.limit && (found > 0 || page.offset == 0) {
-                    page.offset + found
+                let engine = c.engine();
+                let n = c.fetch_optional::<(i64,)>(count).await?.map_or(0, |(n,)| n);
+                let broad = n > BROAD;
+                let links = if n == 0 {
+                    Vec::new()
                 } else {
-                    c.fetch_optional::<(i64,)>(count).await?.map_or(0, |(n,)| n)
+                    let sql = ranked_query(engine, account.as_deref(), &filter, page, broad)
+                        .unwrap_or_else(|| {
+                            links_query(engine, account.as_deref(), &filter, page, broad)
+                        });
+                    c.fetch_all(sql).await?
                 };
-                links.truncate(page.limit as usize);
+                let total = if broad && !filter.exact_count {
+                    Total {
+                        count: BROAD,
+                        exact: false,
+                    }
+                } else {
+                    Total {
+                        count: n,
+                        exact: true,
+                    }
+                };
                 Ok((links, total))
             })
         })
@@ -1099,8 +1144,37 @@ impl Store {
     }
 }
 
-/// A page of the links matching `filter`, in list order.
-fn links_query(engine: Engine, account: Option<&str>, filter: &LinkFilter, page: Page) -> Sql {
+/// With `q`: how many matches are counted (beyond, `X-Total-Count` says "at least this many"),
+/// and how many of the newest matches relevance ranks when more match. A thousand matches
+/// are counted or ranked in about a millisecond.
+pub const BROAD: i64 = 1000;
+
+/// How many links match a list's filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    /// The number of matches, or when not `exact`, [`BROAD`]: more match.
+    pub count: i64,
+    pub exact: bool,
+}
+
+/// How a query's conditions use the search index: a broad search walks the links instead.
+fn index_use(broad: bool) -> search::Index {
+    if broad {
+        search::Index::Unused
+    } else {
+        search::Index::Filter
+    }
+}
+
+/// A page of the links matching `filter`, in list order. `broad`: `q` matches many links
+/// (see [`Store::search_links_counted`]).
+fn links_query(
+    engine: Engine,
+    account: Option<&str>,
+    filter: &LinkFilter,
+    page: Page,
+    broad: bool,
+) -> Sql {
     let dir = if filter.newest_first { " DESC" } else { "" };
     // From a tag's tag-links the order is that of their index (link_created_at is the link's
     // created_at), so a page is read without sorting the tag's every link.
@@ -1122,13 +1196,13 @@ fn links_query(engine: Engine, account: Option<&str>, filter: &LinkFilter, page:
         }
         Some((tag, rest)) => {
             let mut sql = from_tag(engine, Sql::new(LINK_COLUMNS), tag);
-            link_conditions(&mut sql, engine, account, &rest, false);
+            link_conditions(&mut sql, engine, account, &rest, index_use(broad));
             sql.push(&tag_order).page(page);
             sql
         }
         None => {
-            let (mut sql, fts) = from_links(engine, Sql::new(LINK_COLUMNS), filter);
-            link_conditions(&mut sql, engine, account, filter, fts);
+            let (mut sql, index) = from_links(engine, Sql::new(LINK_COLUMNS), filter, broad);
+            link_conditions(&mut sql, engine, account, filter, index);
             sql.push(&format!(" ORDER BY l.created_at{dir}, l.link_id{dir}"))
                 .page(page);
             sql
@@ -1141,11 +1215,15 @@ fn links_query(engine: Engine, account: Option<&str>, filter: &LinkFilter, page:
 /// (at 100,000 links a third faster than sorting whole rows; a `COUNT(*) OVER ()` here to save
 /// the count query was slower on SQLite and PostgreSQL than the two queries). `None` when not
 /// sorted by relevance, or when `q` has no word or phrase to rank by.
+///
+/// `broad`: only the newest [`BROAD`] matches are ranked, found by walking the links newest
+/// first; the matches after them follow newest first (score -1), so that pages never overlap.
 fn ranked_query(
     engine: Engine,
     account: Option<&str>,
     filter: &LinkFilter,
     page: Page,
+    broad: bool,
 ) -> Option<Sql> {
     if !filter.relevance {
         return None;
@@ -1155,17 +1233,32 @@ fn ranked_query(
         return None;
     }
     columns.push(" AS score, l.created_at AS created");
-    let mut ranked = match driving_tag(account, filter) {
+    let (mut matches, newest) = match driving_tag(account, filter) {
         Some((tag, rest)) => {
             let mut sql = from_tag(engine, columns, tag);
-            link_conditions(&mut sql, engine, account, &rest, false);
-            sql
+            link_conditions(&mut sql, engine, account, &rest, index_use(broad));
+            (sql, " ORDER BY d.link_created_at DESC, d.link_id DESC")
         }
         None => {
-            let (mut sql, fts) = from_links(engine, columns, filter);
-            link_conditions(&mut sql, engine, account, filter, fts);
-            sql
+            let (mut sql, index) = from_links(engine, columns, filter, broad);
+            link_conditions(&mut sql, engine, account, filter, index);
+            (sql, " ORDER BY l.created_at DESC, l.link_id DESC")
         }
+    };
+    let mut ranked = if broad {
+        matches
+            .push(newest)
+            .push(" LIMIT ?")
+            .int(BROAD.max(page.offset.saturating_add(page.limit)));
+        let mut sql = Sql::new(
+            "SELECT w.id AS id, w.created AS created, \
+             CASE WHEN ROW_NUMBER() OVER (ORDER BY w.created DESC, w.id DESC) <= ? \
+             THEN w.score ELSE -1 END AS score FROM (",
+        );
+        sql.int(BROAD).append(matches).push(") w");
+        sql
+    } else {
+        matches
     };
     ranked
         .push(" ORDER BY score DESC, created DESC, id DESC")
@@ -1178,47 +1271,73 @@ fn ranked_query(
     Some(sql)
 }
 
-/// `SELECT <columns> FROM` the links `filter` may match `WHERE` (conditions follow), and
-/// whether SQLite's search index leads: its matches of `q` are usually far fewer than the
-/// account's links, and the join keeps that order (a CROSS JOIN is never reordered).
-fn from_links(engine: Engine, columns: Sql, filter: &LinkFilter) -> (Sql, bool) {
+/// `SELECT <columns> FROM` the links `filter` may match `WHERE` (conditions follow), and how
+/// the conditions use the search index: on SQLite its matches of `q` lead, as they are usually
+/// far fewer than the account's links (the join keeps that order: a CROSS JOIN is never
+/// reordered), unless the search is `broad`.
+fn from_links(
+    engine: Engine,
+    columns: Sql,
+    filter: &LinkFilter,
+    broad: bool,
+) -> (Sql, search::Index) {
     let mut sql = Sql::new("SELECT ");
     sql.append(columns);
-    match search::fts_match(engine, &filter.query) {
+    match search::fts_match(engine, &filter.query).filter(|_| !broad) {
         Some(expr) => {
             sql.push(
                 " FROM links_fts f CROSS JOIN links l ON l.rowid = f.rowid \
                  WHERE links_fts MATCH ?",
             )
             .text(expr);
-            (sql, true)
+            (sql, search::Index::Joined)
         }
         None => {
             sql.push(" FROM links l WHERE 1 = 1");
-            (sql, false)
+            (sql, index_use(broad))
         }
     }
 }
 
-/// How many links match `filter`.
-fn count_query(engine: Engine, account: Option<&str>, filter: &LinkFilter) -> Sql {
-    match driving_tag(account, filter) {
+/// How many links match `filter`; with `cap`, at most `cap + 1` are counted.
+fn count_query(
+    engine: Engine,
+    account: Option<&str>,
+    filter: &LinkFilter,
+    cap: Option<i64>,
+) -> Sql {
+    let columns = if cap.is_some() {
+        "1 AS one"
+    } else {
+        "COUNT(*)"
+    };
+    let sql = match driving_tag(account, filter) {
         Some((tag, rest)) if rest.is_empty() => {
             // A tag's tag-links all belong to links of the tag's account: count the range.
-            let mut sql = Sql::new("SELECT COUNT(*) FROM taglinks d WHERE d.tag_id = ");
+            let mut sql = Sql::new(&format!(
+                "SELECT {columns} FROM taglinks d WHERE d.tag_id = "
+            ));
             sql.append(tag);
             sql
         }
         Some((tag, rest)) => {
-            let mut sql = from_tag(engine, Sql::new("COUNT(*)"), tag);
-            link_conditions(&mut sql, engine, account, &rest, false);
+            let mut sql = from_tag(engine, Sql::new(columns), tag);
+            link_conditions(&mut sql, engine, account, &rest, search::Index::Filter);
             sql
         }
         None => {
-            let (mut sql, fts) = from_links(engine, Sql::new("COUNT(*)"), filter);
-            link_conditions(&mut sql, engine, account, filter, fts);
+            let (mut sql, index) = from_links(engine, Sql::new(columns), filter, false);
+            link_conditions(&mut sql, engine, account, filter, index);
             sql
         }
+    };
+    match cap {
+        Some(cap) => {
+            let mut capped = Sql::new("SELECT COUNT(*) FROM (");
+            capped.append(sql).push(" LIMIT ?) c").int(cap + 1);
+            capped
+        }
+        None => sql,
     }
 }
 
@@ -1490,9 +1609,7 @@ impl Conn<'_> {
             self.engine(),
             search_text(&link.link, &details),
         );
-        update
-            .text(&link.link_id)
-            .text(&link.account_id);
+        update.text(&link.link_id).text(&link.account_id);
         self.execute(update).await?;
         let mut touched_tags: Vec<String> = Vec::new();
         if let Some(names) = &changes.tags {
@@ -1689,6 +1806,8 @@ pub struct LinkFilter {
     pub query: crate::query::Query,
     /// Rank the links matching `query`'s words and phrases, best first (ties in list order).
     pub relevance: bool,
+    /// Count every match of `query`, however many (see [`Store::search_links_counted`]).
+    pub exact_count: bool,
     /// Exactly this URL.
     pub url: Option<String>,
     /// Newest first instead of oldest first.
@@ -1718,13 +1837,13 @@ impl LinkFilter {
 /// which is what makes a total count over 100,000 links cheap. A tag-link always belongs to
 /// its link's account, so the tag's account need not be compared with the link's.
 ///
-/// `fts_done`: the query already starts from SQLite's search index (see [`from_links`]).
+/// `index`: how `q` uses the search index (see [`from_links`]).
 fn link_conditions(
     sql: &mut Sql,
     engine: Engine,
     account: Option<&str>,
     filter: &LinkFilter,
-    fts_done: bool,
+    index: search::Index,
 ) {
     sql.and_eq("l.account_id", account);
     if let Some(tag_id) = &filter.tag_id {
@@ -1751,7 +1870,7 @@ fn link_conditions(
             sql.push(&format!(" AND {column} = {}", i32::from(value)));
         }
     }
-    search::push_conditions(sql, engine, account, &filter.query, fts_done);
+    search::push_conditions(sql, engine, account, &filter.query, index);
 }
 
 /// A LIKE pattern matching `text` literally, with `!` as the escape character (a backslash

@@ -79,6 +79,10 @@ pub struct LinkQuery {
     pub unread: Option<bool>,
     /// Only favourites (`true`), or only the others (`false`).
     pub favorite: Option<bool>,
+    /// With `q`: count every match for `X-Total-Count`, however many (slower for a broad
+    /// search). Without it, a search counts up to 1000 matches: when more match,
+    /// `X-Total-Count` is 1000 and `X-Total-Count-Exact` is `false`.
+    pub exact_count: Option<bool>,
     /// Admin: only this account's links. Account scope: omit or give your own.
     pub account_id: Option<String>,
     /// Rows to skip (default 0).
@@ -191,10 +195,11 @@ pub async fn get_link(
 
 /// List links, oldest first unless `sort=-created_at` (with `q`: best match first unless `sort`
 /// is given); optionally only those carrying tags, matching a search, or having exactly one URL. `X-Total-Count` holds the number of all
-/// matching links, beyond this page.
+/// matching links, beyond this page (with `q`, at most 1000 unless `exact_count=true`).
 #[utoipa::path(get, path = "/link/", tag = "links", params(LinkQuery),
     responses((status = 200, body = Vec<Link>,
-            headers(("X-Total-Count" = i64, description = "Number of links matching the filters, on all pages"))),
+            headers(("X-Total-Count" = i64, description = "Number of links matching the filters, on all pages; with `q` and more than 1000 matches, 1000 unless `exact_count=true`"),
+                ("X-Total-Count-Exact" = bool, description = "With `q`: `false` when more links match than `X-Total-Count` says"))),
         (status = 401, description = "Not authenticated, invalid token, or not enough permissions", body = ErrorDetail),
         (status = 422, body = ErrorDetail)),
     security(("oauth2" = ["admin", "account"])))]
@@ -241,6 +246,7 @@ pub async fn list_links(
         return Err(ApiError::Validation(errors));
     };
     let account = caller.target_account(q.account_id.as_deref(), false)?;
+    let searching = !query.is_empty();
     let query_tags = query::take_required_tags(&mut query);
     let filter = LinkFilter {
         tag_id: q.tag_id,
@@ -254,6 +260,7 @@ pub async fn list_links(
             .collect(),
         query,
         relevance,
+        exact_count: q.exact_count.unwrap_or(false),
         url: q.url.map(|u| u.trim().to_owned()),
         newest_first,
         unread: q.unread,
@@ -266,8 +273,14 @@ pub async fn list_links(
     let mut headers = HeaderMap::new();
     headers.insert(
         HeaderName::from_static("x-total-count"),
-        HeaderValue::from(total),
+        HeaderValue::from(total.count),
     );
+    if searching {
+        headers.insert(
+            HeaderName::from_static("x-total-count-exact"),
+            HeaderValue::from_static(if total.exact { "true" } else { "false" }),
+        );
+    }
     Ok((headers, Json(links)))
 }
 

@@ -142,10 +142,9 @@ fn grams_expression(query: &Query) -> Option<String> {
                 terms
                     .iter()
                     .filter_map(|t| match t {
-                        Term::Word(text) | Term::Phrase(text) => Some(format!(
-                            "(+{})",
-                            term_grams(text).join(" +")
-                        )),
+                        Term::Word(text) | Term::Phrase(text) => {
+                            Some(format!("(+{})", term_grams(text).join(" +")))
+                        }
                         Term::Tag(_) => None,
                     })
                     .collect::<Vec<_>>()
@@ -158,29 +157,45 @@ fn grams_expression(query: &Query) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
-/// `AND ...` for each clause of `query`. `fts_done`: the query already joins the SQLite
-/// index's matches of [`fts_match`] (see `from_links`).
+/// How a query over links uses the engine's search index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Index {
+    /// As a condition (SQLite: `rowid IN` its matches; MariaDB: `MATCH`); the engine decides
+    /// where to start.
+    Filter,
+    /// SQLite: the query already starts from the index's matches of [`fts_match`] (see
+    /// `from_links`).
+    Joined,
+    /// Not at all: every term is checked with `LIKE` on each link the query walks. For a
+    /// broad `q`, whose matches are many: walking the links in list order reaches a page
+    /// sooner than reading every match from the index.
+    Unused,
+}
+
+/// `AND ...` for each clause of `query`.
 pub(super) fn push_conditions(
     sql: &mut Sql,
     engine: Engine,
     account: Option<&str>,
     query: &Query,
-    fts_done: bool,
+    index: Index,
 ) {
-    if engine == Engine::MySql {
-        // The index narrows; every clause is still decided by LIKE below.
-        if let Some(expr) = grams_expression(query) {
-            sql.push(" AND MATCH (l.search_grams) AGAINST (? IN BOOLEAN MODE)")
-                .text(expr);
-        }
-    }
     let mut rest: Vec<&Clause> = query.clauses.iter().collect();
-    if let Some(expr) = fts_match(engine, query) {
-        // Only the clauses the index answers exactly go to it.
-        rest.retain(|c| !fts_clause(c));
-        if !fts_done {
-            sql.push(" AND l.rowid IN (SELECT rowid FROM links_fts WHERE links_fts MATCH ?)")
-                .text(expr);
+    if index != Index::Unused {
+        if engine == Engine::MySql {
+            // The index narrows; every clause is still decided by LIKE below.
+            if let Some(expr) = grams_expression(query) {
+                sql.push(" AND MATCH (l.search_grams) AGAINST (? IN BOOLEAN MODE)")
+                    .text(expr);
+            }
+        }
+        if let Some(expr) = fts_match(engine, query) {
+            // Only the clauses the index answers exactly go to it.
+            rest.retain(|c| !fts_clause(c));
+            if index == Index::Filter {
+                sql.push(" AND l.rowid IN (SELECT rowid FROM links_fts WHERE links_fts MATCH ?)")
+                    .text(expr);
+            }
         }
     }
     for clause in rest {

@@ -115,7 +115,23 @@ pub async fn index(
     let ids: Vec<String> = links.iter().map(|l| l.link_id.clone()).collect();
     let link_tags = state.store.tags_of_links(account_id, &ids).await?;
     let now = now_micros();
-    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    // A broad search counts only so far (see Store::search_links_counted): then there is a
+    // next page as long as this one is full.
+    let pages = if total.exact {
+        (total.count + PAGE_SIZE - 1) / PAGE_SIZE
+    } else {
+        page + i64::from(links.len() as i64 == PAGE_SIZE)
+    };
+    let total_text = if total.exact {
+        let noun = if total.count == 1 {
+            "bookmark"
+        } else {
+            "bookmarks"
+        };
+        format!("{} {noun}", total.count)
+    } else {
+        format!("more than {} bookmarks", total.count)
+    };
     let filtered = !words.trim().is_empty() || !tags.is_empty();
     let notice = match q.done.as_deref() {
         Some("saved") => Some("Saved."),
@@ -143,7 +159,7 @@ pub async fn index(
                 }
             }
             span.muted #count {
-                (total) " " (if total == 1 { "bookmark" } else { "bookmarks" })
+                (total_text)
             }
             @if filtered { a href=(ui.url("/ui/")) { "Show all" } }
             a.button.primary href=(ui.url("/ui/links/new")) aria-keyshortcuts="n" { "Add a bookmark" }
@@ -184,7 +200,10 @@ pub async fn index(
                 @if page > 1 {
                     a rel="prev" href=(list_url(ui, &words, &tags, page - 1)) { "← Newer" }
                 } @else { span {} }
-                span.muted { "Page " (page) " of " (pages) }
+                span.muted {
+                    "Page " (page)
+                    @if total.exact { " of " (pages) }
+                }
                 @if page < pages {
                     a rel="next" href=(list_url(ui, &words, &tags, page + 1)) { "Older →" }
                 } @else { span {} }
