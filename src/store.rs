@@ -121,6 +121,13 @@ enum Arg {
     Int(i64),
 }
 
+/// False for a text no stored key can equal: one holding NUL or ending in a space (see
+/// [`Sql::matches_nothing`]). A statement looking a row up by such a key finds nothing, and is
+/// not sent (PostgreSQL refuses NUL in a text).
+pub(crate) fn can_be_key(text: &str) -> bool {
+    !(text.contains('\0') || text.ends_with(' '))
+}
+
 /// A query assembled from fragments, with `?` placeholders (rewritten for PostgreSQL when run).
 #[derive(Clone)]
 pub struct Sql {
@@ -172,7 +179,7 @@ impl Sql {
             && self
                 .args
                 .iter()
-                .any(|a| matches!(a, Arg::Text(s) if s.contains('\0') || s.ends_with(' ')))
+                .any(|a| matches!(a, Arg::Text(s) if !can_be_key(s)))
     }
     /// Another query's text and arguments, appended.
     fn append(&mut self, other: Sql) -> &mut Self {

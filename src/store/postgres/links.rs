@@ -6,7 +6,9 @@ use sqlx::PgConnection;
 
 use super::super::conn::Driver;
 use super::super::sync::PENDING;
-use super::super::{account_not_found, link_hash, search_text, tag_key, tag_not_in_account};
+use super::super::{
+    account_not_found, can_be_key, link_hash, search_text, tag_key, tag_not_in_account,
+};
 use super::super::{NewLink, Sql};
 use crate::error::{ApiError, ApiResult};
 use crate::model::Link;
@@ -47,6 +49,13 @@ const LINK: &str = "l AS (INSERT INTO links (link_id, link, account_id, created_
 /// (nothing was written).
 pub(super) async fn create_link(conn: &mut PgConnection, new: &NewLink) -> ApiResult<Option<Link>> {
     let link = &new.link;
+    if new.tag_by_id && !can_be_key(&new.tag) {
+        // No tag has this id; PostgreSQL would refuse the statement holding it.
+        return Err(ApiError::NotFound(tag_not_in_account(
+            &new.tag,
+            &link.account_id,
+        )));
+    }
     let mut sql = Sql::new("WITH acc AS (SELECT account_id FROM accounts WHERE account_id = $1), ");
     sql.push(if new.tag_by_id {
         TAG_BY_ID
