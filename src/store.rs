@@ -974,18 +974,7 @@ impl Store {
         };
         let created_at = now_micros();
         let new = NewLink {
-            link: Link {
-                link_id: new_id(),
-                link: url.to_owned(),
-                account_id: account_id.to_owned(),
-                created_at,
-                title: details.title.clone(),
-                description: details.description.clone(),
-                notes: details.notes.clone(),
-                updated_at: created_at,
-                unread: flags.unread,
-                favorite: flags.favorite,
-            },
+            link: new_link(account_id, url, details, flags, created_at),
             tag_by_id: tag.0,
             tag: tag.1.clone(),
             tag_id: new_id(),
@@ -1698,18 +1687,7 @@ impl Conn<'_> {
         flags: LinkFlags,
         created_at: Micros,
     ) -> ApiResult<Link> {
-        let link = Link {
-            link_id: new_id(),
-            link: url.to_owned(),
-            account_id: account_id.to_owned(),
-            created_at,
-            title: details.title.clone(),
-            description: details.description.clone(),
-            notes: details.notes.clone(),
-            updated_at: created_at,
-            unread: flags.unread,
-            favorite: flags.favorite,
-        };
+        let link = new_link(account_id, url, details, flags, created_at);
         let engine = self.engine();
         let mut insert = Sql::new(&format!(
             "INSERT INTO links (link_id, link, account_id, created_at, updated_at, title, \
@@ -1930,6 +1908,28 @@ impl NewLink {
 pub enum TagRef<'a> {
     Id(&'a str),
     Name(&'a str),
+}
+
+/// A new link of `account_id` as created at `created_at`, with a fresh id.
+fn new_link(
+    account_id: &str,
+    url: &str,
+    details: &LinkDetails,
+    flags: LinkFlags,
+    created_at: Micros,
+) -> Link {
+    Link {
+        link_id: new_id(),
+        link: url.to_owned(),
+        account_id: account_id.to_owned(),
+        created_at,
+        title: details.title.clone(),
+        description: details.description.clone(),
+        notes: details.notes.clone(),
+        updated_at: created_at,
+        unread: flags.unread,
+        favorite: flags.favorite,
+    }
 }
 
 pub fn account_not_found(account_id: &str) -> ApiError {

@@ -133,28 +133,20 @@ fn term_grams(text: &str) -> Vec<String> {
 /// The boolean-mode `AGAINST` string that finds MariaDB's candidates for the clauses the
 /// trigrams answer: `+(+g1 +g2) +((+g3) (+g4 +g5))` for `term1 (term2 OR term3)`.
 fn grams_expression(query: &Query) -> Option<String> {
-    let parts: Vec<String> = query
-        .clauses
-        .iter()
-        .filter(|c| fts_clause(c))
-        .filter_map(|c| match c {
-            Clause::AnyOf(terms) => Some(
-                terms
+    let groups = index_groups(query);
+    (!groups.is_empty()).then(|| {
+        groups
+            .iter()
+            .map(|any| {
+                let terms: Vec<String> = any
                     .iter()
-                    .filter_map(|t| match t {
-                        Term::Word(text) | Term::Phrase(text) => {
-                            Some(format!("(+{})", term_grams(text).join(" +")))
-                        }
-                        Term::Tag(_) => None,
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            Clause::Not(_) => None,
-        })
-        .map(|any| format!("+({any})"))
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(" "))
+                    .map(|text| format!("(+{})", term_grams(text).join(" +")))
+                    .collect();
+                format!("+({})", terms.join(" "))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
 }
 
 /// How a query over links uses the engine's search index.
@@ -262,7 +254,25 @@ fn fts_clause(clause: &Clause) -> bool {
 /// The FTS5 query of the clauses the index answers: `("a" OR "b") AND ("c")`, each string
 /// quoted (a trigram string matches as a substring), or `None` when there are none.
 fn fts_expression(query: &Query) -> Option<String> {
-    let parts: Vec<String> = query
+    let groups = index_groups(query);
+    (!groups.is_empty()).then(|| {
+        groups
+            .iter()
+            .map(|any| {
+                let terms: Vec<String> = any
+                    .iter()
+                    .map(|text| format!("\"{}\"", text.replace('"', "\"\"")))
+                    .collect();
+                format!("({})", terms.join(" OR "))
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    })
+}
+
+/// The clauses a trigram index answers, each as the words and phrases one of which must occur.
+fn index_groups(query: &Query) -> Vec<Vec<&str>> {
+    query
         .clauses
         .iter()
         .filter(|c| fts_clause(c))
@@ -271,19 +281,14 @@ fn fts_expression(query: &Query) -> Option<String> {
                 terms
                     .iter()
                     .filter_map(|t| match t {
-                        Term::Word(text) | Term::Phrase(text) => {
-                            Some(format!("\"{}\"", text.replace('"', "\"\"")))
-                        }
+                        Term::Word(text) | Term::Phrase(text) => Some(text.as_str()),
                         Term::Tag(_) => None,
                     })
-                    .collect::<Vec<_>>()
-                    .join(" OR "),
+                    .collect(),
             ),
             Clause::Not(_) => None,
         })
-        .map(|any| format!("({any})"))
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(" AND "))
+        .collect()
 }
 
 /// The words and phrases a link is ranked by (those it must, or may, contain).
