@@ -846,11 +846,14 @@ impl Store {
     // ---- links ------------------------------------------------------------------------------
 
     pub async fn get_link(&self, account: Option<&str>, link_id: &str) -> ApiResult<Option<Link>> {
+        // By its key alone, the account compared here: with `AND account_id = ?` MariaDB's
+        // optimizer weighed the five indexes that start with account_id on every read.
         let mut sql = Sql::new(&format!(
             "SELECT {LINK_COLUMNS} FROM links l WHERE l.link_id = ?"
         ));
-        sql.text(link_id).and_eq("l.account_id", account);
-        self.query_optional(sql).await
+        sql.text(link_id);
+        let link: Option<Link> = self.query_optional(sql).await?;
+        Ok(link.filter(|l| account.is_none_or(|a| l.account_id == a)))
     }
 
     /// A page of the links matching `filter`, with how many match in all.
@@ -1176,6 +1179,18 @@ fn links_query(
     // created_at), so a page is read without sorting the tag's every link.
     let tag_order = format!(" ORDER BY d.link_created_at{dir}, d.link_id{dir}");
     match driving_tag(account, filter) {
+        Some((tag, rest)) if rest.is_empty() && engine == Engine::MySql && page.offset == 0 => {
+            // The first page of a tag on MariaDB: its tag-links in index order, each joined
+            // with its link, stopping at the page. The form below made MariaDB copy the page's
+            // tag-links into a temporary table and sort it again (a list of 100: ~15% more of
+            // its CPU); past the first page that form reads only the page's links.
+            let mut sql = Sql::new(&format!(
+                "SELECT {LINK_COLUMNS} FROM taglinks d STRAIGHT_JOIN links l \
+                 ON l.link_id = d.link_id WHERE d.tag_id = "
+            ));
+            sql.append(tag).push(&tag_order).page(page);
+            sql
+        }
         Some((tag, rest)) if rest.is_empty() => {
             // Nothing but the tag: the page of its tag-links first, then just those links.
             let mut sql = Sql::new(&format!(
