@@ -8,11 +8,12 @@ use sqlx::Executor;
 
 use super::conn::{bind, int_of, opt_int_of, BoxFuture, Conn, Dialect, Driver, FromRow, Op, Row};
 use super::pool::{in_transaction, release_after, Pool};
-use super::{PoolSettings, Sql};
+use super::{NewLink, PoolSettings, Sql};
 use crate::error::{ApiResult, DbError};
-use crate::model::new_id;
+use crate::model::{new_id, Link};
 
 mod galera;
+mod links;
 
 pub const DIALECT: Dialect = Dialect {
     insert_ignore: ("INSERT IGNORE INTO ", ""),
@@ -132,6 +133,13 @@ impl super::Backend for Pool<MySqlConnection> {
 
     async fn close(&self) {
         Pool::close(self).await
+    }
+
+    async fn create_link_at_once(&self, new: &NewLink) -> ApiResult<Option<Link>> {
+        let mut conn = self.acquire().await?;
+        let result = links::create_link(&mut conn, new).await;
+        release_after(conn, &result);
+        result
     }
 }
 
