@@ -8,10 +8,10 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
-use crate::api::{deleted, Json};
+use crate::api::{deleted, Json, RawJson};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::model::{Link, LinkFlags};
+use crate::model::{link_json, links_json, Link, LinkFlags};
 use crate::query;
 use crate::state::AppState;
 use crate::store::dedupe::Created;
@@ -185,12 +185,13 @@ pub async fn get_link(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(link_id): Path<String>,
-) -> ApiResult<Json<Link>> {
+) -> ApiResult<RawJson> {
     let link = state
         .store
         .get_link(caller.account_scope(), &link_id)
         .await?;
-    link.map(Json).ok_or_else(|| not_found(&link_id))
+    link.map(|link| RawJson(link_json(&link)))
+        .ok_or_else(|| not_found(&link_id))
 }
 
 /// List links, oldest first unless `sort=-created_at` (with `q`: best match first unless `sort`
@@ -207,7 +208,7 @@ pub async fn list_links(
     State(state): State<AppState>,
     Caller(caller): Caller,
     QueryParams(q): QueryParams<LinkQuery>,
-) -> ApiResult<(HeaderMap, Json<Vec<Link>>)> {
+) -> ApiResult<(HeaderMap, RawJson)> {
     let mut errors = Vec::new();
     let page = match page(q.offset, q.limit) {
         Ok(page) => Some(page),
@@ -281,7 +282,7 @@ pub async fn list_links(
             HeaderValue::from_static(if total.exact { "true" } else { "false" }),
         );
     }
-    Ok((headers, Json(links)))
+    Ok((headers, RawJson(links_json(&links))))
 }
 
 /// Create a link and attach a tag to it, in one transaction; with `on_duplicate=reject` or
@@ -354,7 +355,7 @@ pub async fn post_link(
             .store
             .create_link(&account_id, &url, tag_ref, &details, flags)
             .await?;
-        return Ok(Json(link).into_response());
+        return Ok(RawJson(link_json(&link)).into_response());
     }
     let created = state
         .store
