@@ -425,76 +425,90 @@ async fn search_ids(app: &TestApp, token: &str, path: &str) -> (Vec<String>, i64
 async fn a_broad_search_counts_to_a_thousand_and_ranks_the_newest_thousand() {
     for_each_engine(|app| async move {
         let admin = app.admin_token().await;
-        let (_, token) = app.create_account(&admin, "broad@example.com").await;
-        // 1,100 links whose URLs hold "kiwi", oldest first; the oldest and the 501st also in
-        // their titles.
-        let mut file = String::from("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n");
-        let title = |i: usize| match i {
-            0 => "Kiwi oldest".to_owned(),
-            500 => "Kiwi middle".to_owned(),
-            i => format!("Item {i}"),
-        };
-        for i in 0..1100 {
-            file.push_str(&format!(
-                "<DT><A HREF=\"https://kiwi.example/{i}\" ADD_DATE=\"{}\">{}</A>\n",
-                1_600_000_000 + i,
-                title(i)
-            ));
+        // The same links stored oldest first, and in an order unlike their dates (an index
+        // may hold them in the order they were stored).
+        for (email, stride) in [("broad@example.com", 1), ("shuffled@example.com", 7)] {
+            let (_, token) = app.create_account(&admin, email).await;
+            broad_search_pages(&app, &token, stride).await;
         }
-        file.push_str("</DL><p>\n");
-        let response = app
-            .client
-            .post(app.url("/import/"))
-            .bearer_auth(&token)
-            .header("content-type", "text/html")
-            .body(file)
-            .send()
-            .await
-            .expect("import");
-        assert_eq!(response.status(), StatusCode::OK);
-        let titles = |range: &[usize]| range.iter().map(|&i| title(i)).collect::<Vec<_>>();
-
-        // More than 1,000 matches: counted to 1,000, and said so.
-        let (first, total, exact) = search_ids(&app, &token, "/link/?q=kiwi&limit=2").await;
-        assert_eq!((total, exact.as_str()), (1000, "false"));
-        // Relevance ranks the newest 1,000 matches (links 100 to 1,099): the title match
-        // first, then the others newest first; the older matches follow newest first, the
-        // oldest link last although its title matches. Pages never overlap.
-        assert_eq!(first, titles(&[500, 1099]));
-        let (page, _, _) = search_ids(&app, &token, "/link/?q=kiwi&offset=998&limit=3").await;
-        assert_eq!(page, titles(&[101, 100, 99]));
-        let (page, _, _) = search_ids(&app, &token, "/link/?q=kiwi&offset=1098&limit=5").await;
-        assert_eq!(page, titles(&[1, 0]));
-        let mut seen = std::collections::HashSet::new();
-        for offset in [0, 1000] {
-            let (page, _, _) = search_ids(
-                &app,
-                &token,
-                &format!("/link/?q=kiwi&offset={offset}&limit=1000"),
-            )
-            .await;
-            seen.extend(page);
-        }
-        assert_eq!(seen.len(), 1100);
-        // In list order, broad or not, every match in turn.
-        let (page, _, _) =
-            search_ids(&app, &token, "/link/?q=kiwi&sort=created_at&offset=1099").await;
-        assert_eq!(page, titles(&[1099]));
-        let (page, _, _) = search_ids(&app, &token, "/link/?q=kiwi&sort=-created_at&limit=2").await;
-        assert_eq!(page, titles(&[1099, 1098]));
-        // Every match counted on request; a search with few matches always is.
-        let (_, total, exact) = search_ids(
-            &app,
-            &token,
-            "/link/?q=kiwi%20-middle&exact_count=true&limit=1",
-        )
-        .await;
-        assert_eq!((total, exact.as_str()), (1099, "true"));
-        let (page, total, exact) = search_ids(&app, &token, "/link/?q=kiwi%20item%20105").await;
-        assert_eq!((total, exact.as_str()), (11, "true"));
-        assert_eq!(page.len(), 11);
-        let (page, total, exact) = search_ids(&app, &token, "/link/?q=oldest").await;
-        assert_eq!((page, total, exact.as_str()), (titles(&[0]), 1, "true"));
     })
     .await;
+}
+
+/// 1,100 links whose URLs hold "kiwi" (the oldest and the 501st also in their titles),
+/// imported in the order `i * stride % 1100`, and what a broad search answers on them.
+async fn broad_search_pages(app: &TestApp, token: &str, stride: usize) {
+    let mut file = String::from("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n");
+    let title = |i: usize| match i {
+        0 => "Kiwi oldest".to_owned(),
+        500 => "Kiwi middle".to_owned(),
+        i => format!("Item {i}"),
+    };
+    for i in (0..1100).map(|j| j * stride % 1100) {
+        file.push_str(&format!(
+            "<DT><A HREF=\"https://kiwi.example/{i}\" ADD_DATE=\"{}\" TAGS=\"fruit\">{}</A>\n",
+            1_600_000_000 + i,
+            title(i)
+        ));
+    }
+    file.push_str("</DL><p>\n");
+    let response = app
+        .client
+        .post(app.url("/import/"))
+        .bearer_auth(token)
+        .header("content-type", "text/html")
+        .body(file)
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(response.status(), StatusCode::OK);
+    let titles = |range: &[usize]| range.iter().map(|&i| title(i)).collect::<Vec<_>>();
+
+    // More than 1,000 matches: counted to 1,000, and said so.
+    let (first, total, exact) = search_ids(app, token, "/link/?q=kiwi&limit=2").await;
+    assert_eq!((total, exact.as_str()), (1000, "false"));
+    // Relevance ranks the newest 1,000 matches (links 100 to 1,099): the title match
+    // first, then the others newest first; the older matches follow newest first, the
+    // oldest link last although its title matches. Pages never overlap.
+    assert_eq!(first, titles(&[500, 1099]));
+    let (page, _, _) = search_ids(app, token, "/link/?q=kiwi&offset=998&limit=3").await;
+    assert_eq!(page, titles(&[101, 100, 99]));
+    let (page, _, _) = search_ids(app, token, "/link/?q=kiwi&offset=1098&limit=5").await;
+    assert_eq!(page, titles(&[1, 0]));
+    let mut seen = std::collections::HashSet::new();
+    for offset in [0, 1000] {
+        let (page, _, _) = search_ids(
+            app,
+            token,
+            &format!("/link/?q=kiwi&offset={offset}&limit=1000"),
+        )
+        .await;
+        seen.extend(page);
+    }
+    assert_eq!(seen.len(), 1100);
+    // In list order, broad or not, every match in turn.
+    let (page, _, _) = search_ids(app, token, "/link/?q=kiwi&sort=created_at&offset=1099").await;
+    assert_eq!(page, titles(&[1099]));
+    let (page, _, _) = search_ids(app, token, "/link/?q=kiwi&sort=-created_at&limit=2").await;
+    assert_eq!(page, titles(&[1099, 1098]));
+    let (page, total, _) = search_ids(app, token, "/link/?q=kiwi&sort=created_at&limit=2").await;
+    assert_eq!((page, total), (titles(&[0, 1]), 1000));
+    // With a tag, the same.
+    let (page, total, _) = search_ids(app, token, "/link/?q=kiwi&tags=fruit&limit=2").await;
+    assert_eq!((page, total), (titles(&[500, 1099]), 1000));
+    let (page, _, _) = search_ids(app, token, "/link/?q=%23fruit%20kiwi&offset=998&limit=3").await;
+    assert_eq!(page, titles(&[101, 100, 99]));
+    // Every match counted on request; a search with few matches always is.
+    let (_, total, exact) = search_ids(
+        app,
+        token,
+        "/link/?q=kiwi%20-middle&exact_count=true&limit=1",
+    )
+    .await;
+    assert_eq!((total, exact.as_str()), (1099, "true"));
+    let (page, total, exact) = search_ids(app, token, "/link/?q=kiwi%20item%20105").await;
+    assert_eq!((total, exact.as_str()), (11, "true"));
+    assert_eq!(page.len(), 11);
+    let (page, total, exact) = search_ids(app, token, "/link/?q=oldest").await;
+    assert_eq!((page, total, exact.as_str()), (titles(&[0]), 1, "true"));
 }

@@ -286,6 +286,13 @@ impl FromRow for Link {
     }
 }
 
+/// Columns: [`super::LINK_COLUMNS`], then a number (a count that came with the link).
+impl FromRow for (Link, i64) {
+    fn from_row<R: Row>(row: &R) -> Result<Self, DbError> {
+        Ok((Link::from_row(row)?, row.int(10)?))
+    }
+}
+
 /// Columns: [`super::TAG_COLUMNS`].
 impl FromRow for Tag {
     fn from_row<R: Row>(row: &R) -> Result<Self, DbError> {

@@ -5,6 +5,8 @@ use super::{link_hash, search, tag_key, Engine, Sql, Store, LINK_COLUMNS};
 use crate::error::ApiResult;
 use crate::model::{Link, Page};
 
+mod window;
+
 /// With `q`: how many matches are counted (beyond, `X-Total-Count` says "at least this many"),
 /// and how many of the newest matches relevance ranks when more match. A thousand matches
 /// are counted or ranked in about a millisecond.
@@ -23,10 +25,12 @@ impl Store {
     ///
     /// Without `q`, the page is read with one link more: when there is none, the page reaches
     /// the end of the matches and their number is known without counting them. With `q`, the
-    /// count comes first and stops at [`BROAD`] matches unless `filter.exact_count` (a broad
-    /// search would otherwise read every match's row just to count it), and a broad search is
-    /// answered by walking the links in list order (see [`search::Index::Unused`]); relevance
-    /// then ranks the newest [`BROAD`] matches, the others following newest first.
+    /// count stops at [`BROAD`] matches unless `filter.exact_count` (a broad search would
+    /// otherwise read every match's row just to count it), and relevance ranks the newest
+    /// [`BROAD`] matches, the others following newest first. A page among the first [`BROAD`]
+    /// comes with its count from one statement where the engine has one ([`window`]);
+    /// otherwise the count comes first, and a broad search is answered by walking the links in
+    /// list order (see [`search::Index::Unused`]).
     pub async fn search_links_counted(
         &self,
         account: Option<&str>,
@@ -68,22 +72,56 @@ impl Store {
                 .await;
         }
         let cap = (!filter.exact_count).then_some(BROAD);
-        let count = count_query(self.engine, account, filter, cap);
-        let args = (account.map(str::to_owned), filter.clone(), page, count);
-        self.read(args, |mut c, (account, filter, page, count)| {
+        let mut count = count_query(self.engine, account, filter, cap);
+        count.custom_plan();
+        let first = window::answers(self.engine, account, filter, page)
+            .then(|| window::page_query(self.engine, account, filter, page));
+        let args = (
+            account.map(str::to_owned),
+            filter.clone(),
+            page,
+            count,
+            first,
+        );
+        self.read(args, |mut c, (account, filter, page, count, first)| {
             Box::pin(async move {
                 let engine = c.engine();
-                let n = c.fetch_optional::<(i64,)>(count).await?.map_or(0, |(n,)| n);
-                let broad = n > BROAD;
-                let links = if n == 0 {
-                    Vec::new()
-                } else {
-                    let sql = ranked_query(engine, account.as_deref(), &filter, page, broad)
-                        .unwrap_or_else(|| {
-                            links_query(engine, account.as_deref(), &filter, page, broad)
-                        });
-                    c.fetch_all(sql).await?
+                let mut counted = None;
+                if let Some(first) = first {
+                    // The page and the count at once; an empty page past the end has no count.
+                    let rows: Vec<(Link, i64)> = c.fetch_all(first).await?;
+                    let n = rows.first().map(|(_, n)| *n);
+                    if n.is_some() || page.offset == 0 {
+                        let links = rows.into_iter().map(|(link, _)| link).collect();
+                        counted = Some((links, n.unwrap_or(0)));
+                    }
+                }
+                let (links, n) = match counted {
+                    Some(counted) => counted,
+                    None => {
+                        let n = c.fetch_optional::<(i64,)>(count).await?.map_or(0, |(n,)| n);
+                        let broad = n > BROAD;
+                        let links = if n == 0 {
+                            Vec::new()
+                        } else {
+                            let mut sql =
+                                ranked_query(engine, account.as_deref(), &filter, page, broad)
+                                    .unwrap_or_else(|| {
+                                        links_query(
+                                            engine,
+                                            account.as_deref(),
+                                            &filter,
+                                            page,
+                                            broad,
+                                        )
+                                    });
+                            sql.custom_plan();
+                            c.fetch_all(sql).await?
+                        };
+                        (links, n)
+                    }
                 };
+                let broad = n > BROAD;
                 let total = if broad && !filter.exact_count {
                     Total {
                         count: BROAD,

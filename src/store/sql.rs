@@ -23,6 +23,8 @@ pub(crate) fn can_be_key(text: &str) -> bool {
 pub struct Sql {
     pub(super) text: String,
     pub(super) args: Vec<Arg>,
+    /// See [`Sql::custom_plan`].
+    pub(super) custom_plan: bool,
 }
 
 impl Sql {
@@ -30,7 +32,15 @@ impl Sql {
         Sql {
             text: text.to_owned(),
             args: Vec::new(),
+            custom_plan: false,
         }
+    }
+    /// Planned for its arguments each time it runs, not once for any: PostgreSQL's plan for a
+    /// search depends on how common its words are (a generic plan for `LIKE ?` guesses, and
+    /// guessed wrong by 100 times for a two-letter word). The statement is not kept prepared.
+    pub(super) fn custom_plan(&mut self) -> &mut Self {
+        self.custom_plan = true;
+        self
     }
     pub(super) fn push(&mut self, fragment: &str) -> &mut Self {
         self.text.push_str(fragment);
@@ -75,6 +85,7 @@ impl Sql {
     pub(super) fn append(&mut self, other: Sql) -> &mut Self {
         self.text.push_str(&other.text);
         self.args.extend(other.args);
+        self.custom_plan |= other.custom_plan;
         self
     }
     pub(super) fn page(&mut self, page: Page) -> &mut Self {

@@ -101,7 +101,9 @@ impl Driver for PgConnection {
 
     async fn rows<T: FromRow>(&mut self, sql: Sql, max: usize) -> Result<Vec<T>, DbError> {
         let text = numbered(&sql.text);
-        let query = bind::<Postgres>(sqlx::query(&text), sql.args);
+        // An unnamed statement: PostgreSQL plans it with the arguments given.
+        let query = sqlx::query(&text).persistent(!sql.custom_plan);
+        let query = bind::<Postgres>(query, sql.args);
         if max == 1 {
             let row = query.fetch_optional(self).await?;
             row.as_ref().map(T::from_row).into_iter().collect()
