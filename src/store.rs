@@ -10,7 +10,8 @@
 //! - Whole-account work: `bulk`, `transfer` (import/export), `dedupe`, `pages`, `seed`, `sync`.
 //! - Derived texts (tag/email keys, URL hash, search text): `keys`; cached stamps: `stamps`.
 //! - The engines: `sqlite/`, `postgres/`, `mysql/` (each a `Backend` and a `Driver`), over
-//!   `conn` (the connection the operations run on) and `pool` (MySQL/PostgreSQL connections).
+//!   `conn` (the connection the operations run on); MySQL's and PostgreSQL's shared `Backend`
+//!   in `native`, over `pool` (their connections).
 
 mod accounts;
 pub mod bulk;
@@ -22,6 +23,7 @@ mod keys;
 mod links;
 mod lists;
 mod mysql;
+mod native;
 pub mod pages;
 mod pool;
 mod postgres;

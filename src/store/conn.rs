@@ -53,6 +53,13 @@ pub struct Dialect {
     /// and that silences nothing but that duplicate; `None`: the engine has none that writes
     /// no new row version, and `insert_ignore` is used.
     pub tag_upsert: Option<&'static str>,
+    /// Suffix of an `INSERT INTO changes` that updates the row already there for the same
+    /// thing unless that row is a tombstone (`deleted_at` set), which stays as it is.
+    pub change_upsert: &'static str,
+    /// The function giving the 1-based position of a text in another (`f(haystack,
+    /// needle)`, 0 when absent), and the one giving a text's length in characters.
+    pub position: &'static str,
+    pub char_length: &'static str,
 }
 
 pub struct Conn<'c> {
@@ -126,6 +133,10 @@ impl Conn<'_> {
     }
 
     /// See [`Dialect::locking_read`].
+    pub fn change_upsert(&self) -> &'static str {
+        self.dialect().change_upsert
+    }
+
     pub fn locking_read(&self) -> &'static str {
         self.dialect().locking_read
     }

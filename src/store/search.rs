@@ -314,11 +314,9 @@ pub(super) fn push_rank(sql: &mut Sql, engine: Engine, query: &Query) -> bool {
     if terms.is_empty() {
         return false;
     }
-    let (position, length) = match engine {
-        Engine::Sqlite => ("instr(l.search_text, ?)", "length"),
-        Engine::MySql => ("INSTR(l.search_text, ?)", "CHAR_LENGTH"),
-        Engine::Postgres => ("strpos(l.search_text, ?)", "length"),
-    };
+    let dialect = engine.dialect();
+    let position = format!("{}(l.search_text, ?)", dialect.position);
+    let length = dialect.char_length;
     for (i, term) in terms.iter().enumerate() {
         if i > 0 {
             sql.push(" + ");

@@ -376,16 +376,7 @@ impl Conn<'_> {
         // A tombstone is final: ids are never reused, and a write that saw a link before it
         // was deleted (a tag-link removal racing the link's deletion) must not bring the link
         // back as "changed" over its tombstone, or clients would never learn it is gone.
-        let upsert = match self.engine() {
-            Engine::MySql => {
-                " ON DUPLICATE KEY UPDATE seq = IF(deleted_at IS NULL, VALUES(seq), seq), \
-                 deleted_at = IF(deleted_at IS NULL, VALUES(deleted_at), deleted_at)"
-            }
-            _ => {
-                " ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, \
-                 deleted_at = excluded.deleted_at WHERE changes.deleted_at IS NULL"
-            }
-        };
+        let upsert = self.change_upsert();
         for chunk in changes.chunks(ROWS_PER_STATEMENT) {
             let mut insert =
                 Sql::new("INSERT INTO changes (account_id, kind, id, seq, deleted_at) VALUES ");

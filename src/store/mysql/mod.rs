@@ -6,8 +6,9 @@ use anyhow::Context;
 use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlRow};
 use sqlx::Executor;
 
-use super::conn::{bind, int_of, opt_int_of, BoxFuture, Conn, Dialect, Driver, FromRow, Op, Row};
-use super::pool::{in_transaction, release_after, Pool};
+use super::conn::{bind, int_of, opt_int_of, BoxFuture, Conn, Dialect, Driver, FromRow, Row};
+use super::native::Native;
+use super::pool::Pool;
 use super::{NewLink, PoolSettings, Sql};
 use crate::error::{ApiResult, DbError};
 use crate::model::{new_id, Link};
@@ -23,6 +24,10 @@ pub const DIALECT: Dialect = Dialect {
     // INSERT IGNORE would also turn other errors into warnings (a value too long is cut, a
     // missing account skipped); a no-op update on the duplicate takes its row lock.
     tag_upsert: Some(" ON DUPLICATE KEY UPDATE tag_id = tag_id"),
+    change_upsert: " ON DUPLICATE KEY UPDATE seq = IF(deleted_at IS NULL, VALUES(seq), seq), \
+                    deleted_at = IF(deleted_at IS NULL, VALUES(deleted_at), deleted_at)",
+    position: "INSTR",
+    char_length: "CHAR_LENGTH",
 };
 
 /// Connect, and bring the schema up to date.
@@ -110,36 +115,13 @@ async fn check_fulltext_settings(conn: &mut MySqlConnection) -> anyhow::Result<(
     Ok(())
 }
 
-impl super::Backend for Pool<MySqlConnection> {
-    async fn read<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
-    where
-        A: Send + 'static,
-        T: Send + 'static,
-    {
-        let mut conn = self.acquire().await?;
-        let result = op(Conn::mysql(&mut conn), args).await;
-        release_after(conn, &result);
-        result
+impl Native for MySqlConnection {
+    fn as_conn(&mut self) -> Conn<'_> {
+        Conn::mysql(self)
     }
 
-    async fn write_once<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
-    where
-        A: Send + 'static,
-        T: Send + 'static,
-    {
-        let conn = self.acquire().await?;
-        in_transaction(conn, move |tx| op(Conn::mysql(tx), args)).await
-    }
-
-    async fn close(&self) {
-        Pool::close(self).await
-    }
-
-    async fn create_link_at_once(&self, new: &NewLink) -> ApiResult<Option<Link>> {
-        let mut conn = self.acquire().await?;
-        let result = links::create_link(&mut conn, new).await;
-        release_after(conn, &result);
-        result
+    async fn create_link_at_once(&mut self, new: &NewLink) -> ApiResult<Option<Link>> {
+        links::create_link(self, new).await
     }
 }
 

@@ -5,8 +5,9 @@
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow, Postgres};
 
-use super::conn::{bind, int_of, opt_int_of, Conn, Dialect, Driver, FromRow, Op, Row};
-use super::pool::{in_transaction, release_after, Pool};
+use super::conn::{bind, int_of, opt_int_of, Conn, Dialect, Driver, FromRow, Row};
+use super::native::Native;
+use super::pool::Pool;
 use super::{NewLink, PoolSettings, Sql};
 use crate::error::{ApiResult, DbError};
 use crate::model::Link;
@@ -19,6 +20,10 @@ pub const DIALECT: Dialect = Dialect {
     locking_read: " FOR UPDATE",
     join: "JOIN",
     tag_upsert: None,
+    change_upsert: " ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, \
+                    deleted_at = excluded.deleted_at WHERE changes.deleted_at IS NULL",
+    position: "strpos",
+    char_length: "length",
 };
 
 /// Connect, and bring the schema up to date.
@@ -57,36 +62,13 @@ async fn migrate(pool: &Pool<PgConnection>) -> anyhow::Result<()> {
     result.context("cannot migrate the database")
 }
 
-impl super::Backend for Pool<PgConnection> {
-    async fn read<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
-    where
-        A: Send + 'static,
-        T: Send + 'static,
-    {
-        let mut conn = self.acquire().await?;
-        let result = op(Conn::postgres(&mut conn), args).await;
-        release_after(conn, &result);
-        result
+impl Native for PgConnection {
+    fn as_conn(&mut self) -> Conn<'_> {
+        Conn::postgres(self)
     }
 
-    async fn write_once<A, T>(&self, args: A, op: Op<A, T>) -> ApiResult<T>
-    where
-        A: Send + 'static,
-        T: Send + 'static,
-    {
-        let conn = self.acquire().await?;
-        in_transaction(conn, move |tx| op(Conn::postgres(tx), args)).await
-    }
-
-    async fn close(&self) {
-        Pool::close(self).await
-    }
-
-    async fn create_link_at_once(&self, new: &NewLink) -> ApiResult<Option<Link>> {
-        let mut conn = self.acquire().await?;
-        let result = links::create_link(&mut conn, new).await;
-        release_after(conn, &result);
-        result
+    async fn create_link_at_once(&mut self, new: &NewLink) -> ApiResult<Option<Link>> {
+        links::create_link(self, new).await
     }
 }
 
