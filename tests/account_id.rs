@@ -75,28 +75,29 @@ async fn an_account_may_give_its_own_account_id() {
     for_each_engine(|app| async move {
         let admin = app.admin_token().await;
         let (me, token) = app.create_account(&admin, "a@example.com").await;
-        let (status, link) = app
-            .post(
-                &token,
-                "/link/",
-                json!({"link": "https://example.com/", "tag": "mine", "account_id": me}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{link}");
+        let link = post_ok(
+            &app,
+            &token,
+            "/link/",
+            json!({"link": "https://example.com/", "tag": "mine", "account_id": me}),
+        )
+        .await;
         assert_eq!(link["account_id"], me.as_str());
-        let (status, tag) = app
-            .post(&token, "/tag/", json!({"tag": "other", "account_id": me}))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{tag}");
+        let tag = post_ok(
+            &app,
+            &token,
+            "/tag/",
+            json!({"tag": "other", "account_id": me}),
+        )
+        .await;
         assert_eq!(tag["account_id"], me.as_str());
-        let (status, taglink) = app
-            .post(
-                &token,
-                "/taglink/",
-                json!({"tag_id": tag["tag_id"], "link_id": link["link_id"], "account_id": me}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{taglink}");
+        let taglink = post_ok(
+            &app,
+            &token,
+            "/taglink/",
+            json!({"tag_id": tag["tag_id"], "link_id": link["link_id"], "account_id": me}),
+        )
+        .await;
         assert_eq!(taglink["account_id"], me.as_str());
         let (status, links) = app.get(&token, &format!("/link/?account_id={me}")).await;
         assert_eq!(status, StatusCode::OK);
@@ -200,18 +201,21 @@ async fn the_admin_creates_links_tags_and_taglinks_for_an_account_which_then_own
     for_each_engine(|app| async move {
         let admin = app.admin_token().await;
         let (alice_id, alice) = app.create_account(&admin, "alice@example.com").await;
-        let (status, link) = app
-            .post(
-                &admin,
-                "/link/",
-                json!({"link": "https://admin.example/", "tag": "Given", "account_id": alice_id}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{link}");
+        let link = post_ok(
+            &app,
+            &admin,
+            "/link/",
+            json!({"link": "https://admin.example/", "tag": "Given", "account_id": alice_id}),
+        )
+        .await;
         assert_eq!(link["account_id"], alice_id.as_str());
         assert_detail(
-            app.post(&admin, "/tag/", json!({"tag": "given", "account_id": alice_id}))
-                .await,
+            app.post(
+                &admin,
+                "/tag/",
+                json!({"tag": "given", "account_id": alice_id}),
+            )
+            .await,
             StatusCode::CONFLICT,
             &format!("Tag with name given exists for account {alice_id}"),
             "the account's tag exists",
@@ -222,18 +226,20 @@ async fn the_admin_creates_links_tags_and_taglinks_for_an_account_which_then_own
         assert_eq!(status, StatusCode::OK, "{tags}");
         let tag = tags[0].clone();
         assert_eq!(tag["tag"], "Given", "the account's existing tag");
-        let (status, extra) = app
-            .post(&admin, "/tag/", json!({"tag": "extra", "account_id": alice_id}))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{extra}");
-        let (status, taglink) = app
-            .post(
-                &admin,
-                "/taglink/",
-                json!({"tag_id": extra["tag_id"], "link_id": link["link_id"], "account_id": alice_id}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{taglink}");
+        let extra = post_ok(
+            &app,
+            &admin,
+            "/tag/",
+            json!({"tag": "extra", "account_id": alice_id}),
+        )
+        .await;
+        let taglink = post_ok(
+            &app,
+            &admin,
+            "/taglink/",
+            json!({"tag_id": extra["tag_id"], "link_id": link["link_id"], "account_id": alice_id}),
+        )
+        .await;
         assert_eq!(
             taglink,
             json!({"tag_id": extra["tag_id"], "link_id": link["link_id"], "account_id": alice_id})

@@ -13,14 +13,13 @@ async fn posting_a_link_with_a_new_tag_name_creates_the_link_the_tag_and_their_t
     for_each_engine(|app| async move {
         let admin = app.admin_token().await;
         let (account_id, token) = app.create_account(&admin, "a@example.com").await;
-        let (status, link) = app
-            .post(
-                &token,
-                "/link/",
-                json!({"link": "https://www.rust-lang.org/learn", "tag": "Rust"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{link}");
+        let link = post_ok(
+            &app,
+            &token,
+            "/link/",
+            json!({"link": "https://www.rust-lang.org/learn", "tag": "Rust"}),
+        )
+        .await;
         assert_has_fields(&link, &["link_id", "link", "account_id", "created_at"]);
         assert_eq!(link["link"], "https://www.rust-lang.org/learn");
         assert_eq!(link["account_id"], account_id.as_str());
@@ -85,14 +84,13 @@ async fn posting_a_link_with_a_tag_id_attaches_that_existing_tag() {
         let (_, token) = app.create_account(&admin, "a@example.com").await;
         let tag = new_tag(&app, &token, "Reading").await;
         let tag_id = id(&tag, "tag_id");
-        let (status, link) = app
-            .post(
-                &token,
-                "/link/",
-                json!({"link": "https://example.com/article", "tag_id": tag_id}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{link}");
+        let link = post_ok(
+            &app,
+            &token,
+            "/link/",
+            json!({"link": "https://example.com/article", "tag_id": tag_id}),
+        )
+        .await;
         assert_eq!(tags_count(&app).await, 1, "no tag is created");
         let (_, taglinks) = app
             .get(
@@ -278,20 +276,7 @@ async fn getting_or_deleting_an_unknown_link_is_404_link_not_found() {
         let unknown = unknown_id();
         let path = format!("/link/{unknown}");
         let message = format!("Link with link_id {unknown} not found");
-        for caller in [&token, &admin] {
-            assert_detail(
-                app.get(caller, &path).await,
-                StatusCode::NOT_FOUND,
-                &message,
-                "get",
-            );
-            assert_detail(
-                app.delete(caller, &path).await,
-                StatusCode::NOT_FOUND,
-                &message,
-                "delete",
-            );
-        }
+        assert_get_and_delete_not_found(&app, &[&token, &admin], &path, &message).await;
         assert_eq!(links_count(&app).await, 1);
     })
     .await;

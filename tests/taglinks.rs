@@ -21,8 +21,7 @@ async fn posting_a_taglink_links_an_existing_tag_and_link_and_repeating_it_is_40
             "link_id": link["link_id"],
             "account_id": account_id,
         });
-        let (status, taglink) = app.post(&token, "/taglink/", body.clone()).await;
-        assert_eq!(status, StatusCode::OK, "{taglink}");
+        let taglink = post_ok(&app, &token, "/taglink/", body.clone()).await;
         assert_eq!(taglink, expected);
         assert_eq!(taglinks_count(&app).await, 2);
         let exists = format!(

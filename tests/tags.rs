@@ -13,8 +13,7 @@ async fn posting_a_tag_creates_it_and_posting_it_again_in_any_case_is_409() {
     for_each_engine(|app| async move {
         let admin = app.admin_token().await;
         let (account_id, token) = app.create_account(&admin, "a@example.com").await;
-        let (status, tag) = app.post(&token, "/tag/", json!({"tag": " Rust "})).await;
-        assert_eq!(status, StatusCode::OK, "{tag}");
+        let tag = post_ok(&app, &token, "/tag/", json!({"tag": " Rust "})).await;
         assert_has_fields(&tag, &["tag_id", "tag", "account_id", "created_at"]);
         assert_eq!(tag["tag"], "Rust", "stored trimmed");
         assert_eq!(tag["account_id"], account_id.as_str());
@@ -91,20 +90,7 @@ async fn getting_or_deleting_an_unknown_tag_is_404_tag_not_found() {
         let unknown = unknown_id();
         let path = format!("/tag/{unknown}");
         let message = format!("Tag with tag_id {unknown} not found");
-        for caller in [&token, &admin] {
-            assert_detail(
-                app.get(caller, &path).await,
-                StatusCode::NOT_FOUND,
-                &message,
-                "get",
-            );
-            assert_detail(
-                app.delete(caller, &path).await,
-                StatusCode::NOT_FOUND,
-                &message,
-                "delete",
-            );
-        }
+        assert_get_and_delete_not_found(&app, &[&token, &admin], &path, &message).await;
         assert_eq!(tags_count(&app).await, 1);
     })
     .await;

@@ -17,6 +17,36 @@ pub async fn new_link(app: &TestApp, token: &str, url: &str, tag: &str) -> Value
     link
 }
 
+/// POST `body` to `path` and return the answer's body, asserting 200.
+pub async fn post_ok(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let (status, answer) = app.post(token, path, body).await;
+    assert_eq!(status, StatusCode::OK, "POST {path}: {answer}");
+    answer
+}
+
+/// Assert that both GET and DELETE of `path` answer 404 `{"detail": message}` to each caller.
+pub async fn assert_get_and_delete_not_found(
+    app: &TestApp,
+    callers: &[&str],
+    path: &str,
+    message: &str,
+) {
+    for caller in callers {
+        assert_detail(
+            app.get(caller, path).await,
+            StatusCode::NOT_FOUND,
+            message,
+            "get",
+        );
+        assert_detail(
+            app.delete(caller, path).await,
+            StatusCode::NOT_FOUND,
+            message,
+            "delete",
+        );
+    }
+}
+
 /// Create a tag by name and return it, asserting success.
 pub async fn new_tag(app: &TestApp, token: &str, name: &str) -> Value {
     let (status, tag) = app.post(token, "/tag/", json!({"tag": name})).await;
