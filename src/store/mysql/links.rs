@@ -3,6 +3,9 @@
 //! the link and its tag-link and records both for sync, in a transaction of its own. As
 //! separate statements a `POST /link/` took seven round trips (BEGIN, five statements, COMMIT).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sqlx::mysql::MySqlDatabaseError;
 use sqlx::MySqlConnection;
 
 use super::super::conn::Driver;
@@ -12,9 +15,20 @@ use super::super::{
     account_not_found, can_be_key, link_hash, search_text, tag_key, tag_not_in_account,
 };
 use super::super::{NewLink, Sql};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, DbError};
 use crate::model::Link;
 use crate::urlkey::url_key;
+
+/// Whether the missing procedure was reported already (once per process).
+static MISSING_REPORTED: AtomicBool = AtomicBool::new(false);
+
+/// MySQL's "PROCEDURE does not exist": a database restored from a dump made without its routines
+/// (`mysqldump` leaves them out unless given `--routines`) while its migration table says 0012
+/// ran. Links are then created by the shared steps rather than not at all.
+fn is_missing_procedure(err: &DbError) -> bool {
+    matches!(err, DbError::Sqlx(sqlx::Error::Database(e))
+        if e.try_downcast_ref::<MySqlDatabaseError>().is_some_and(|e| e.number() == 1305))
+}
 
 const CALL: &str = "CALL tagmark_create_link(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
@@ -67,7 +81,20 @@ pub(super) async fn create_link(
         .int(PENDING);
     // Every result of the call is read (its row, then the call's own status), so that the
     // connection goes back to the pool with nothing left to read.
-    let status: Vec<(i64,)> = conn.rows(sql, usize::MAX).await?;
+    let status: Vec<(i64,)> = match conn.rows(sql, usize::MAX).await {
+        Ok(status) => status,
+        Err(err) if is_missing_procedure(&err) => {
+            if !MISSING_REPORTED.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    "the stored procedure tagmark_create_link is missing (a database restored \
+                     from a dump made without --routines?): links are created statement by \
+                     statement; restore it from migrations/mysql/0012_create_link_procedure.sql"
+                );
+            }
+            return Ok(None);
+        }
+        Err(err) => return Err(err.into()),
+    };
     match status.first() {
         Some((CREATED,)) => Ok(Some(link.clone())),
         Some((NO_ACCOUNT,)) => Err(account_not_found(&link.account_id)),
