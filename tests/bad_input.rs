@@ -7,6 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::raw::*;
+use common::resources::assert_detail;
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -406,12 +407,11 @@ async fn unknown_odd_and_very_long_ids_are_404() {
             ] {
                 let what = format!("{resource} {}", &id[..id.len().min(40)]);
                 let path = format!("/{resource}/{id}");
-                let (status, body) = app.get(&token, &path).await;
-                assert_eq!(status, StatusCode::NOT_FOUND, "GET {what}: {body}");
-                assert_eq!(body, json!({"detail": detail}), "GET {what}");
-                let (status, body) = app.delete(&token, &path).await;
-                assert_eq!(status, StatusCode::NOT_FOUND, "DELETE {what}: {body}");
-                assert_eq!(body, json!({"detail": detail}), "DELETE {what}");
+                let not_found = StatusCode::NOT_FOUND;
+                let answer = app.get(&token, &path).await;
+                assert_detail(answer, not_found, &detail, &format!("GET {what}"));
+                let answer = app.delete(&token, &path).await;
+                assert_detail(answer, not_found, &detail, &format!("DELETE {what}"));
                 let (status, body) = app.delete(&admin, &path).await;
                 assert_eq!(status, StatusCode::NOT_FOUND, "admin DELETE {what}: {body}");
             }
@@ -437,46 +437,44 @@ async fn unknown_odd_and_very_long_ids_are_404() {
             long.clone(),
             "\u{0}".into(),
         ] {
-            let (status, body) = app
-                .post(
+            let tag_not_found =
+                format!("Tag with tag_id {id} not found for account_id {account_id}");
+            let link_not_found =
+                format!("Link with link_id {id} not found for account_id {account_id}");
+            let account_not_found = format!("Account with account_id '{id}' not found");
+            for (caller, path, body, status, detail) in [
+                (
                     &token,
                     "/link/",
                     json!({"link": "https://u.example/", "tag_id": id}),
-                )
-                .await;
-            let tag_not_found =
-                format!("Tag with tag_id {id} not found for account_id {account_id}");
-            assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-            assert_eq!(body, json!({ "detail": tag_not_found }));
-            let (status, body) = app
-                .post(
+                    StatusCode::NOT_FOUND,
+                    &tag_not_found,
+                ),
+                (
                     &token,
                     "/taglink/",
                     json!({"tag_id": id, "link_id": link_id}),
-                )
-                .await;
-            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-            assert_eq!(body, json!({ "detail": tag_not_found }));
-            let (status, body) = app
-                .post(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &tag_not_found,
+                ),
+                (
                     &token,
                     "/taglink/",
                     json!({"tag_id": tag_id, "link_id": id}),
-                )
-                .await;
-            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-            assert_eq!(
-                body,
-                json!({"detail": format!("Link with link_id {id} not found for account_id {account_id}")})
-            );
-            let (status, body) = app
-                .post(&admin, "/tag/", json!({"tag": "t", "account_id": id}))
-                .await;
-            assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-            assert_eq!(
-                body,
-                json!({"detail": format!("Account with account_id '{id}' not found")})
-            );
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &link_not_found,
+                ),
+                (
+                    &admin,
+                    "/tag/",
+                    json!({"tag": "t", "account_id": id}),
+                    StatusCode::NOT_FOUND,
+                    &account_not_found,
+                ),
+            ] {
+                let what = format!("POST {path} {body}");
+                assert_detail(app.post(caller, path, body).await, status, detail, &what);
+            }
         }
         let (status, body) = app
             .send(
