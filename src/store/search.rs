@@ -110,7 +110,7 @@ pub fn search_grams(search_text: &str) -> String {
 /// The trigrams that find the candidates for a word or phrase of at least three characters:
 /// every third one and the last, which cover the term (any subset would do, since `LIKE`
 /// decides; fewer lists for the index to read, with little lost in selectivity).
-fn term_grams(text: &str) -> Vec<String> {
+fn term_grams(text: &str, token: impl Fn(&[char]) -> String) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut starts: Vec<usize> = (0..=chars.len().saturating_sub(TRIGRAM))
         .step_by(TRIGRAM)
@@ -121,7 +121,7 @@ fn term_grams(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for start in starts {
         if let Some(gram) = chars.get(start..start + TRIGRAM) {
-            let token = gram_token(gram);
+            let token = token(gram);
             if !out.contains(&token) {
                 out.push(token);
             }
@@ -140,7 +140,7 @@ fn grams_expression(query: &Query) -> Option<String> {
             .map(|any| {
                 let terms: Vec<String> = any
                     .iter()
-                    .map(|text| format!("(+{})", term_grams(text).join(" +")))
+                    .map(|text| format!("(+{})", term_grams(text, gram_token).join(" +")))
                     .collect();
                 format!("+({})", terms.join(" "))
             })
@@ -259,15 +259,56 @@ fn fts_expression(query: &Query) -> Option<String> {
         groups
             .iter()
             .map(|any| {
+                let terms: Vec<String> = any.iter().map(|text| fts_string(text)).collect();
+                format!("({})", terms.join(" OR "))
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    })
+}
+
+/// Words and phrases longer than this are looked up in SQLite's index by some of their
+/// trigrams (see [`fts_candidates`]).
+const SAMPLED: usize = 6;
+
+/// SQLite: an FTS5 query that finds candidates for the clauses the index answers (a superset
+/// of their matches) on fewer of its lists than [`fts_match`]: a word or phrase of more than
+/// [`SAMPLED`] characters by every third of its trigrams and its last one, in any order (as a
+/// phrase of all its trigrams, each candidate's positions are compared). Every clause must
+/// still be checked with `LIKE`. `None` when nothing was sampled: [`fts_match`] is as good.
+pub(super) fn fts_candidates(engine: Engine, query: &Query) -> Option<String> {
+    let groups = index_groups(query);
+    let sampled = groups
+        .iter()
+        .flatten()
+        .any(|text| text.chars().count() > SAMPLED);
+    (engine == Engine::Sqlite && sampled).then(|| {
+        groups
+            .iter()
+            .map(|any| {
                 let terms: Vec<String> = any
                     .iter()
-                    .map(|text| format!("\"{}\"", text.replace('"', "\"\"")))
+                    .map(|text| {
+                        if text.chars().count() > SAMPLED {
+                            let grams = term_grams(text, |gram| {
+                                fts_string(&gram.iter().collect::<String>())
+                            });
+                            format!("({})", grams.join(" AND "))
+                        } else {
+                            fts_string(text)
+                        }
+                    })
                     .collect();
                 format!("({})", terms.join(" OR "))
             })
             .collect::<Vec<_>>()
             .join(" AND ")
     })
+}
+
+/// A string FTS5 matches as a substring (with the trigram tokenizer).
+fn fts_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 /// The clauses a trigram index answers, each as the words and phrases one of which must occur.
@@ -346,6 +387,11 @@ mod tests {
             Some(r#"("rust") AND ("a""bc") AND ("lang" OR "food")"#)
         );
         assert_eq!(fts_expression(&parse("go -rust #x")), None);
+        assert_eq!(
+            fts_candidates(Engine::Sqlite, &parse(r#"kiwi "about echo" OR rust"#)).as_deref(),
+            Some(r#"("kiwi") AND (("abo" AND "ut " AND "ech" AND "cho") OR "rust")"#)
+        );
+        assert_eq!(fts_candidates(Engine::Sqlite, &parse("rust")), None);
         assert_eq!(rank_terms(&parse("a -b c OR #d")), vec!["a", "c"]);
     }
 
@@ -356,8 +402,8 @@ mod tests {
         assert_eq!(search_grams("äbä"), "c3a462c3a4");
         assert_eq!(search_grams("ab"), "");
         // Every third trigram and the last: "alpha" is alp + pha.
-        assert_eq!(term_grams("alpha"), vec!["616c70", "706861"]);
-        assert_eq!(term_grams("abcabc"), vec!["616263"]);
+        assert_eq!(term_grams("alpha", gram_token), vec!["616c70", "706861"]);
+        assert_eq!(term_grams("abcabc", gram_token), vec!["616263"]);
         assert_eq!(
             grams_expression(&parse("abc go -xyz abcd OR \"a bc\"")).as_deref(),
             Some("+((+616263)) +((+616263 +626364) (+612062 +206263))")

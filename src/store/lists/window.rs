@@ -17,6 +17,7 @@ use super::{
     LINK_COLUMNS,
 };
 use crate::model::Page;
+use search::Index;
 
 /// True when [`page_query`] answers a search's page: not on MariaDB (see the module's text),
 /// not for an exact count, and only for a page among the first [`BROAD`] matches.
@@ -90,20 +91,25 @@ fn first_matches(
     dir: &str,
 ) -> Sql {
     if let Some(expr) = search::fts_match(engine, &filter.query) {
-        return fts_first_matches(engine, account, filter, columns, dir, expr);
+        return match search::fts_candidates(engine, &filter.query) {
+            Some(fewer) => {
+                fts_first_matches(engine, account, filter, columns, dir, fewer, Index::Unused)
+            }
+            None => fts_first_matches(engine, account, filter, columns, dir, expr, Index::Joined),
+        };
     }
     let mut sql = Sql::new("w AS (");
     match driving_tag(account, filter) {
         Some((tag, rest)) => {
             sql.append(from_tag(engine, columns, tag));
-            link_conditions(&mut sql, engine, account, &rest, search::Index::Filter);
+            link_conditions(&mut sql, engine, account, &rest, Index::Filter);
             sql.push(&format!(" ORDER BY d.link_created_at{dir}, d.link_id{dir}"));
         }
         None => {
             sql.push("SELECT ")
                 .append(columns)
                 .push(" FROM links l WHERE 1 = 1");
-            link_conditions(&mut sql, engine, account, filter, search::Index::Filter);
+            link_conditions(&mut sql, engine, account, filter, Index::Filter);
             sql.push(&format!(" ORDER BY l.created_at{dir}, l.link_id{dir}"));
         }
     }
@@ -112,7 +118,7 @@ fn first_matches(
 }
 
 /// SQLite: the first [`BROAD`]` + 1` matches in list order, from the FTS5 index's matches of
-/// `expr` in rowid order (the order links were stored in, which FTS5 reads from either end and
+/// `expr` (used as `index` says: exactly, or as candidates only) in rowid order (the order links were stored in, which FTS5 reads from either end and
 /// stops at a LIMIT), corrected for the links whose rowid order and creation order disagree.
 ///
 /// Newest first: `c` is the [`BROAD`]` + 1` matches of highest rowid. Any other match has a
@@ -127,6 +133,7 @@ fn fts_first_matches(
     columns: Sql,
     dir: &str,
     expr: String,
+    index: Index,
 ) -> Sql {
     let (bound, created, rowid) = if dir.is_empty() {
         ("MAX", "<=", ">")
@@ -170,7 +177,7 @@ fn fts_first_matches(
     sql.append(columns.clone())
         .push(" FROM links_fts f CROSS JOIN links l ON l.rowid = f.rowid WHERE links_fts MATCH ?");
     sql.text(expr);
-    link_conditions(&mut sql, engine, account, &rest, search::Index::Joined);
+    link_conditions(&mut sql, engine, account, &rest, index);
     tag_probes(&mut sql);
     sql.push(&format!(" ORDER BY f.rowid{dir} LIMIT ?"))
         .int(BROAD + 1);
@@ -185,7 +192,7 @@ fn fts_first_matches(
          AND +l.rowid {rowid} b.r"
     ));
     sql.int(BROAD);
-    link_conditions(&mut sql, engine, account, &rest, search::Index::Unused);
+    link_conditions(&mut sql, engine, account, &rest, Index::Unused);
     tag_probes(&mut sql);
     sql.push(&format!(" ORDER BY created{dir}, id{dir} LIMIT ?)"))
         .int(BROAD + 1);
