@@ -101,78 +101,6 @@ pub struct Link {
     pub favorite: bool,
 }
 
-/// Links as a JSON array, byte for byte what `serde_json` makes of them (compact, fields in declaration
-/// order), written by hand: a list of 100 links spent a tenth of tagmark's CPU in serde_json's
-/// escaping, which looks at every byte of every key and value one at a time, while keys, ids
-/// and timestamps never need escaping and other values seldom do.
-pub fn links_json(links: &[Link]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(2 + links.len() * 320);
-    out.push(b'[');
-    for (i, link) in links.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_link(&mut out, link);
-    }
-    out.push(b']');
-    out
-}
-
-/// One link as JSON, as [`links_json`] writes each.
-pub fn link_json(link: &Link) -> Vec<u8> {
-    let mut out = Vec::with_capacity(320);
-    write_link(&mut out, link);
-    out
-}
-
-fn write_link(out: &mut Vec<u8>, link: &Link) {
-    let mut time = [0u8; RFC3339_MAX];
-    out.extend_from_slice(b"{\"link_id\":");
-    write_json_str(out, &link.link_id);
-    out.extend_from_slice(b",\"link\":");
-    write_json_str(out, &link.link);
-    out.extend_from_slice(b",\"account_id\":");
-    write_json_str(out, &link.account_id);
-    out.extend_from_slice(b",\"created_at\":");
-    write_json_str(out, write_micros(link.created_at, &mut time));
-    out.extend_from_slice(b",\"title\":");
-    write_json_opt_str(out, link.title.as_deref());
-    out.extend_from_slice(b",\"description\":");
-    write_json_opt_str(out, link.description.as_deref());
-    out.extend_from_slice(b",\"notes\":");
-    write_json_opt_str(out, link.notes.as_deref());
-    out.extend_from_slice(b",\"updated_at\":");
-    write_json_str(out, write_micros(link.updated_at, &mut time));
-    out.extend_from_slice(b",\"unread\":");
-    out.extend_from_slice(if link.unread { b"true" } else { b"false" });
-    out.extend_from_slice(b",\"favorite\":");
-    out.extend_from_slice(if link.favorite { b"true" } else { b"false" });
-    out.push(b'}');
-}
-
-fn write_json_opt_str(out: &mut Vec<u8>, value: Option<&str>) {
-    match value {
-        Some(value) => write_json_str(out, value),
-        None => out.extend_from_slice(b"null"),
-    }
-}
-
-/// A JSON string: copied as it is when no byte needs escaping (the check is a fold the
-/// compiler vectorises), else written by serde_json, whose escaping it then is.
-fn write_json_str(out: &mut Vec<u8>, value: &str) {
-    let needs_escape = value.bytes().fold(false, |any, b| {
-        any | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if needs_escape {
-        // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, value);
-    } else {
-        out.push(b'"');
-        out.extend_from_slice(value.as_bytes());
-        out.push(b'"');
-    }
-}
-
 /// A link's flags, as given when creating or importing it (both false by default).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LinkFlags {
@@ -294,39 +222,6 @@ pub fn new_id() -> String {
 mod tests {
     use super::*;
     use time::format_description::well_known::Rfc3339;
-
-    #[test]
-    fn links_json_is_serde_json_byte_for_byte() {
-        let texts = [
-            "https://example.com/a?b=c&d=e#f",
-            "quote \" backslash \\ slash / tab \t newline \n nul \0 bell \u{7} del \u{7f}",
-            "non-ASCII é ✓ 𝄞 \u{2028}",
-            "",
-        ];
-        let mut links = Vec::new();
-        for (i, text) in texts.iter().enumerate() {
-            links.push(Link {
-                link_id: format!("id-{i}"),
-                link: (*text).to_owned(),
-                account_id: "acc".into(),
-                created_at: 1_500_000 + i as i64,
-                title: Some((*text).to_owned()),
-                description: (i % 2 == 0).then(|| (*text).to_owned()),
-                notes: None,
-                updated_at: -1,
-                unread: i % 2 == 0,
-                favorite: i % 3 == 0,
-            });
-        }
-        assert_eq!(links_json(&links), serde_json::to_vec(&links).unwrap());
-        assert_eq!(
-            links_json(&[]),
-            serde_json::to_vec(&Vec::<Link>::new()).unwrap()
-        );
-        for link in &links {
-            assert_eq!(link_json(link), serde_json::to_vec(link).unwrap());
-        }
-    }
 
     #[test]
     fn times_are_rfc3339_utc() {

@@ -8,10 +8,10 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{page, ErrorDetail, JsonBody, QueryParams};
-use crate::api::{deleted, Json, RawJson};
+use crate::api::{deleted, Json};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::model::{link_json, links_json, Link, LinkFlags};
+use crate::model::{Link, LinkFlags};
 use crate::query;
 use crate::state::AppState;
 use crate::store::dedupe::Created;
@@ -185,13 +185,12 @@ pub async fn get_link(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(link_id): Path<String>,
-) -> ApiResult<RawJson> {
+) -> ApiResult<Json<Link>> {
     let link = state
         .store
         .get_link(caller.account_scope(), &link_id)
         .await?;
-    link.map(|link| RawJson(link_json(&link)))
-        .ok_or_else(|| not_found(&link_id))
+    link.map(Json).ok_or_else(|| not_found(&link_id))
 }
 
 /// List links, oldest first unless `sort=-created_at` (with `q`: best match first unless `sort`
@@ -208,7 +207,7 @@ pub async fn list_links(
     State(state): State<AppState>,
     Caller(caller): Caller,
     QueryParams(q): QueryParams<LinkQuery>,
-) -> ApiResult<(HeaderMap, RawJson)> {
+) -> ApiResult<(HeaderMap, Json<Vec<Link>>)> {
     let mut errors = Vec::new();
     let page = match page(q.offset, q.limit) {
         Ok(page) => Some(page),
@@ -282,7 +281,7 @@ pub async fn list_links(
             HeaderValue::from_static(if total.exact { "true" } else { "false" }),
         );
     }
-    Ok((headers, RawJson(links_json(&links))))
+    Ok((headers, Json(links)))
 }
 
 /// Create a link and attach a tag to it, in one transaction; with `on_duplicate=reject` or
@@ -355,7 +354,7 @@ pub async fn post_link(
             .store
             .create_link(&account_id, &url, tag_ref, &details, flags)
             .await?;
-        return Ok(RawJson(link_json(&link)).into_response());
+        return Ok(Json(link).into_response());
     }
     let created = state
         .store

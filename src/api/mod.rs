@@ -149,19 +149,6 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
-/// A JSON answer written already (links: see [`crate::model::links_json`]).
-pub struct RawJson(pub Vec<u8>);
-
-impl IntoResponse for RawJson {
-    fn into_response(self) -> Response {
-        let mut response = Response::new(Body::from(self.0));
-        response
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        response
-    }
-}
-
 /// Every error answer is JSON: responses that some layer produced without a JSON body (a
 /// timeout, an extractor's plain-text rejection) get `{"detail": <reason>}`. The web app's
 /// HTML error pages are left as they are.
