@@ -44,10 +44,7 @@ impl Store {
         details: &LinkDetails,
         flags: LinkFlags,
     ) -> ApiResult<Created> {
-        let tag = match tag {
-            TagRef::Id(id) => (true, id.to_owned()),
-            TagRef::Name(name) => (false, name.to_owned()),
-        };
+        let tag = tag.owned();
         let args = Arc::new((
             account_id.to_owned(),
             url.to_owned(),
@@ -57,7 +54,7 @@ impl Store {
         ));
         self.write(args, |mut c, args| {
             Box::pin(async move {
-                let (account_id, url, (by_id, tag), details, flags) = &*args;
+                let (account_id, url, tag, details, flags) = &*args;
                 let mut lock = Sql::new(&format!(
                     "SELECT account_id FROM accounts WHERE account_id = ?{}",
                     c.locking_read()
@@ -67,11 +64,7 @@ impl Store {
                 if let Some(link) = c.find_duplicate(Some(account_id), &url_key(url)).await? {
                     return Ok(Created::Existing(link));
                 }
-                let tag = if *by_id {
-                    TagRef::Id(tag)
-                } else {
-                    TagRef::Name(tag)
-                };
+                let tag = TagRef::from_owned(tag);
                 Ok(Created::New(
                     c.create_link(account_id, url, tag, details, *flags).await?,
                 ))

@@ -58,10 +58,7 @@ impl Store {
         details: &LinkDetails,
         flags: LinkFlags,
     ) -> ApiResult<Link> {
-        let tag = match tag {
-            TagRef::Id(id) => (true, id.to_owned()),
-            TagRef::Name(name) => (false, name.to_owned()),
-        };
+        let tag = tag.owned();
         let created_at = now_micros();
         let new = NewLink {
             link: new_link(account_id, url, details, flags, created_at),
@@ -86,12 +83,8 @@ impl Store {
         ));
         self.write(args, |mut c, args| {
             Box::pin(async move {
-                let (account_id, url, (by_id, tag), details, flags) = &*args;
-                let tag = if *by_id {
-                    TagRef::Id(tag)
-                } else {
-                    TagRef::Name(tag)
-                };
+                let (account_id, url, tag, details, flags) = &*args;
+                let tag = TagRef::from_owned(tag);
                 c.create_link(account_id, url, tag, details, *flags).await
             })
         })
@@ -339,6 +332,25 @@ impl NewLink {
 pub enum TagRef<'a> {
     Id(&'a str),
     Name(&'a str),
+}
+
+impl<'a> TagRef<'a> {
+    /// By id (`true`) or by name, and the text: to carry into an operation's arguments.
+    pub(super) fn owned(self) -> (bool, String) {
+        match self {
+            TagRef::Id(id) => (true, id.to_owned()),
+            TagRef::Name(name) => (false, name.to_owned()),
+        }
+    }
+
+    /// The reference [`TagRef::owned`] was made from.
+    pub(super) fn from_owned((by_id, tag): &'a (bool, String)) -> Self {
+        if *by_id {
+            TagRef::Id(tag)
+        } else {
+            TagRef::Name(tag)
+        }
+    }
 }
 
 /// A new link of `account_id` as created at `created_at`, with a fresh id.
