@@ -89,6 +89,7 @@ impl Store {
                 let mut counted = None;
                 if let Some(first) = first {
                     // The page and the count at once; an empty page past the end has no count.
+                    let first = first.pick(&mut c).await?;
                     let rows: Vec<(Link, i64)> = c.fetch_all(first).await?;
                     let n = rows.first().map(|(_, n)| *n);
                     if n.is_some() || page.offset == 0 {

@@ -12,10 +12,12 @@
 //! (its FULLTEXT index reads a trigram's whole document list, so a common word is cheaper to
 //! find by walking, a rare one by the index, and the count tells which).
 
+use super::super::Conn;
 use super::{
     driving_tag, from_tag, join, link_conditions, search, tag_key, Engine, LinkFilter, Sql, BROAD,
     LINK_COLUMNS,
 };
+use crate::error::ApiResult;
 use crate::model::Page;
 use search::Index;
 
@@ -47,6 +49,64 @@ pub(super) fn page_query(
     account: Option<&str>,
     filter: &LinkFilter,
     page: Page,
+) -> PageQuery {
+    let sql = page_statement(engine, account, filter, page, false);
+    let within_tag = match (
+        search::fts_match(engine, &filter.query),
+        driving_tag(account, filter),
+    ) {
+        (Some(expr), Some((tag, _))) => {
+            let mut estimate = Sql::new(
+                "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM links_fts WHERE links_fts MATCH ? \
+                 LIMIT ?)), (SELECT COUNT(*) FROM (SELECT 1 FROM taglinks d WHERE d.tag_id = ",
+            );
+            estimate.text(expr).int(ESTIMATE).append(tag);
+            estimate.push(" LIMIT ?))").int(ESTIMATE);
+            Some((
+                estimate,
+                page_statement(engine, account, filter, page, true),
+            ))
+        }
+        _ => None,
+    };
+    PageQuery { sql, within_tag }
+}
+
+/// How far [`PageQuery::pick`] counts a search's index matches and its tag's links.
+const ESTIMATE: i64 = 5000;
+
+/// The statement of a page and its count, or (SQLite, within a tag) two of them: from the
+/// search index's matches, each probed for the tag, or from the tag's links newest first, each
+/// checked with `LIKE`; the one to read fewer candidates wins.
+pub(super) struct PageQuery {
+    sql: Sql,
+    /// The statement that counts (up to [`ESTIMATE`]) the index's matches and the tag's
+    /// links, and the page from the tag's links.
+    within_tag: Option<(Sql, Sql)>,
+}
+
+impl PageQuery {
+    /// The statement to run: from the tag's links when the search's words are at least as
+    /// common as the tag (the walk then meets a match as often as a probe of the index's
+    /// matches meets the tag, and a walk's step is cheaper).
+    pub(super) async fn pick(self, c: &mut Conn<'_>) -> ApiResult<Sql> {
+        let Some((estimate, walk)) = self.within_tag else {
+            return Ok(self.sql);
+        };
+        let (matches, tagged) = c
+            .fetch_optional::<(i64, i64)>(estimate)
+            .await?
+            .unwrap_or((0, 0));
+        Ok(if matches >= tagged { walk } else { self.sql })
+    }
+}
+
+fn page_statement(
+    engine: Engine,
+    account: Option<&str>,
+    filter: &LinkFilter,
+    page: Page,
+    walk_tag: bool,
 ) -> Sql {
     let dir = if filter.newest_first { " DESC" } else { "" };
     let mut columns = Sql::new("l.link_id AS id, ");
@@ -61,7 +121,9 @@ pub(super) fn page_query(
         format!("created{dir}, id{dir}")
     };
     let mut sql = Sql::new("WITH ");
-    sql.append(first_matches(engine, account, filter, columns, dir));
+    sql.append(first_matches(
+        engine, account, filter, columns, dir, walk_tag,
+    ));
     sql.push(&format!(
         " SELECT {LINK_COLUMNS}, (SELECT COUNT(*) FROM w) AS n FROM (SELECT id, created, score FROM "
     ));
@@ -89,8 +151,11 @@ fn first_matches(
     filter: &LinkFilter,
     columns: Sql,
     dir: &str,
+    walk_tag: bool,
 ) -> Sql {
-    if let Some(expr) = search::fts_match(engine, &filter.query) {
+    let tag = driving_tag(account, filter);
+    let fts = search::fts_match(engine, &filter.query).filter(|_| !(walk_tag && tag.is_some()));
+    if let Some(expr) = fts {
         return match search::fts_candidates(engine, &filter.query) {
             Some(fewer) => {
                 fts_first_matches(engine, account, filter, columns, dir, fewer, Index::Unused)
@@ -99,10 +164,17 @@ fn first_matches(
         };
     }
     let mut sql = Sql::new("w AS (");
-    match driving_tag(account, filter) {
+    match tag {
         Some((tag, rest)) => {
+            // Walking the tag's links, every term is checked with LIKE (the index's matches
+            // as an IN list would all be read first).
+            let index = if walk_tag {
+                Index::Unused
+            } else {
+                Index::Filter
+            };
             sql.append(from_tag(engine, columns, tag));
-            link_conditions(&mut sql, engine, account, &rest, Index::Filter);
+            link_conditions(&mut sql, engine, account, &rest, index);
             sql.push(&format!(" ORDER BY d.link_created_at{dir}, d.link_id{dir}"));
         }
         None => {
