@@ -177,10 +177,10 @@ impl Application {
                 tracing::info!(%address, engine = ?store.engine(), "tagmark is serving HTTPS");
                 let handle = axum_server::Handle::new();
                 let on_shutdown = handle.clone();
+                let request_timeout = config.request_timeout_seconds;
                 tokio::spawn(async move {
                     shutdown.await;
-                    on_shutdown
-                        .graceful_shutdown(Some(Duration::from_secs(REQUEST_TIMEOUT_SECONDS)));
+                    on_shutdown.graceful_shutdown(Some(Duration::from_secs(request_timeout)));
                 });
                 let service = ServiceBuilder::new()
                     .map_request(|req: axum::http::Request<hyper::body::Incoming>| {
@@ -255,7 +255,7 @@ pub fn wrap_router(
             .map_response(crate::api::ensure_json_errors)
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,
-                Duration::from_secs(REQUEST_TIMEOUT_SECONDS),
+                Duration::from_secs(config.request_timeout_seconds),
             ))
             .layer(crate::metrics::TrackLayer(metrics)),
     );
@@ -313,9 +313,6 @@ impl MakeRequestId for RandomRequestId {
             .map(RequestId::new)
     }
 }
-
-/// Requests taking longer are answered 503 (the work is dropped).
-const REQUEST_TIMEOUT_SECONDS: u64 = 30;
 
 /// The span of one request: method, matched route (never the raw path with ids or a query),
 /// and request id. Headers, and so `Authorization`, are never recorded.

@@ -139,6 +139,9 @@ pub struct Settings {
     /// Seconds to wait for a database connection before answering 503 [default: 5].
     #[arg(long, env = "TAGMARK_DB_TIMEOUT_SECONDS", global = true)]
     pub db_timeout_seconds: Option<u64>,
+    /// Seconds a request may take before it is answered 503 (its work dropped) [default: 30].
+    #[arg(long, env = "TAGMARK_REQUEST_TIMEOUT_SECONDS", global = true)]
+    pub request_timeout_seconds: Option<u64>,
     /// Failed logins per username within the window before 429 (an address gets 4×) [default: 5].
     #[arg(long, env = "TAGMARK_LOGIN_MAX_FAILURES", global = true)]
     pub login_max_failures: Option<u32>,
@@ -185,6 +188,9 @@ impl Settings {
             db_max_connections: self.db_max_connections.or(other.db_max_connections),
             sqlite_readers: self.sqlite_readers.or(other.sqlite_readers),
             db_timeout_seconds: self.db_timeout_seconds.or(other.db_timeout_seconds),
+            request_timeout_seconds: self
+                .request_timeout_seconds
+                .or(other.request_timeout_seconds),
             log_format: self.log_format.or(other.log_format),
             login_max_failures: self.login_max_failures.or(other.login_max_failures),
             login_window_seconds: self.login_window_seconds.or(other.login_window_seconds),
@@ -228,6 +234,9 @@ pub struct Config {
     /// SQLite reader threads; `None`: half the cores, at least one.
     pub sqlite_readers: Option<u32>,
     pub db_timeout_seconds: u64,
+    /// A request still unanswered after this long is answered 503 and its work dropped (a
+    /// transaction it had open is rolled back; a commit already sent may still take effect).
+    pub request_timeout_seconds: u64,
     pub log_format: LogFormat,
     pub login_max_failures: u32,
     pub login_window_seconds: u64,
@@ -256,6 +265,7 @@ impl Default for Config {
             db_max_connections: 16,
             sqlite_readers: None,
             db_timeout_seconds: 5,
+            request_timeout_seconds: 30,
             log_format: LogFormat::Text,
             login_max_failures: 5,
             login_window_seconds: 900,
@@ -318,6 +328,9 @@ impl Config {
         if db_max_connections == 0 {
             bail!("TAGMARK_DB_MAX_CONNECTIONS must be at least 1");
         }
+        if s.request_timeout_seconds == Some(0) {
+            bail!("TAGMARK_REQUEST_TIMEOUT_SECONDS must be at least 1");
+        }
         if s.sqlite_readers == Some(0) {
             bail!("TAGMARK_SQLITE_READERS must be at least 1");
         }
@@ -367,6 +380,9 @@ impl Config {
             db_max_connections,
             sqlite_readers: s.sqlite_readers,
             db_timeout_seconds: s.db_timeout_seconds.unwrap_or(defaults.db_timeout_seconds),
+            request_timeout_seconds: s
+                .request_timeout_seconds
+                .unwrap_or(defaults.request_timeout_seconds),
             log_format,
         })
     }
@@ -431,6 +447,23 @@ mod tests {
         };
         let err = Config::from_settings(zero).unwrap_err().to_string();
         assert!(err.contains("TAGMARK_SQLITE_READERS"), "{err}");
+    }
+
+    #[test]
+    fn request_timeout_defaults_to_30_seconds_and_refuses_zero() {
+        let config = Config::from_settings(Settings::default()).unwrap();
+        assert_eq!(config.request_timeout_seconds, 30);
+        let file: Settings = toml::from_str("request_timeout_seconds = 12").unwrap();
+        assert_eq!(
+            Config::from_settings(file).unwrap().request_timeout_seconds,
+            12
+        );
+        let zero = Settings {
+            request_timeout_seconds: Some(0),
+            ..Settings::default()
+        };
+        let err = Config::from_settings(zero).unwrap_err().to_string();
+        assert!(err.contains("TAGMARK_REQUEST_TIMEOUT_SECONDS"), "{err}");
     }
 
     #[test]

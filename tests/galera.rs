@@ -322,7 +322,12 @@ async fn a_node_killed_under_write_load_loses_nothing_acknowledged() {
     let db = galera::fresh_db().await;
     let mut apps = Vec::new();
     for n in 1..=3 {
-        apps.push(TestApp::start(config_on(&db, n)).await);
+        // While the cluster stalls (flow control while a rejoined node catches up), a
+        // request waiting on it must still be answered, 503, before the load's client gives
+        // up on it (20 s): the default request timeout (30 s) is longer than that.
+        let mut config = config_on(&db, n);
+        config.request_timeout_seconds = 12;
+        apps.push(TestApp::start(config).await);
     }
     let admin = apps[0].admin_token().await;
     let (_, token) = apps[0].create_account(&admin, "load@example.com").await;

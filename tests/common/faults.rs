@@ -31,6 +31,9 @@ pub struct Record {
     pub created: HashMap<String, String>,
     /// Links whose deletion was acknowledged.
     pub deleted: HashSet<String>,
+    /// Links whose deletion was sent but not acknowledged (a 503, or no answer): cut off by
+    /// the failure, it may have been applied all the same.
+    pub maybe_deleted: HashSet<String>,
     /// URLs of links an acknowledged import created.
     pub imported: HashSet<String>,
     /// Reads through another server that did not find a link acknowledged before them.
@@ -153,7 +156,9 @@ impl Worker {
                 if self.send(Method::DELETE, &path, None).await.is_some() {
                     self.record.lock().unwrap().deleted.insert(id);
                 } else {
-                    // Unknown outcome (or 503): neither kept nor known deleted.
+                    // Unknown outcome: a commit the cluster ordered just before the node died
+                    // is applied everywhere although its answer never came (a 503).
+                    self.record.lock().unwrap().maybe_deleted.insert(id);
                 }
             } else if roll < 88 {
                 self.import(n).await;
@@ -361,11 +366,13 @@ impl Record {
             ));
         }
         format!(
-            "{}; no answer: {}; created {} links, deleted {}, imported {}; max latency {:.2} s",
+            "{}; no answer: {}; created {} links, deleted {} (and {} unacknowledged), imported \
+             {}; max latency {:.2} s",
             parts.join("; "),
             self.no_answer.len(),
             self.created.len(),
             self.deleted.len(),
+            self.maybe_deleted.len(),
             self.imported.len(),
             self.max_latency().as_secs_f64()
         )
@@ -392,11 +399,26 @@ impl Record {
             .collect();
         let ids: HashSet<&str> = links.iter().map(|(id, _)| id.as_str()).collect();
         let urls: HashSet<&str> = links.iter().map(|(_, url)| url.as_str()).collect();
-        let lost: Vec<_> = self
-            .created
-            .iter()
-            .filter(|(id, _)| !self.deleted.contains(*id) && !ids.contains(id.as_str()))
-            .collect();
+        let mut lost = Vec::new();
+        for (id, url) in &self.created {
+            if self.deleted.contains(id) || ids.contains(id.as_str()) {
+                continue;
+            }
+            // Gone after a deletion whose answer was lost: only if that deletion was applied,
+            // which left the link's tombstone for sync clients.
+            if self.maybe_deleted.contains(id) {
+                let tombstones = conn
+                    .int(&format!(
+                        "SELECT COUNT(*) FROM changes WHERE kind = 1 AND id = '{id}' \
+                         AND deleted_at IS NOT NULL"
+                    ))
+                    .await;
+                if tombstones == 1 {
+                    continue;
+                }
+            }
+            lost.push((id, url));
+        }
         assert!(lost.is_empty(), "acknowledged links lost: {lost:?}");
         let lost: Vec<_> = self
             .imported
