@@ -218,8 +218,9 @@ cmd_kill() { # SIGKILL node N's mariadbd (a crash: no clean leave)
 }
 
 cmd_revive() { # start node N again; it rejoins the others and is waited for
-    local n=$1 d="$DIR/node$1" position
+    local n=$1 d="$DIR/node$1" position started recovered from
     node_alive "$n" && return 0
+    started=$(date +%s.%N)
     # After a crash the node's state file knows no position: recover it from InnoDB (as
     # the packaged galera_recovery does), so that the node catches up by IST, the writes it
     # missed, instead of copying everything by SST (which also blocks writes on the donor).
@@ -227,12 +228,37 @@ cmd_revive() { # start node N again; it rejoins the others and is waited for
         >/dev/null 2>&1 9>&- || true
     position=$(sed -n 's/.*WSREP: Recovered position: *//p' "$d/recover.log" | tail -n 1)
     rm -f "$d/recover.log"
+    recovered=$(date +%s.%N)
+    from=$(($(wc -l <"$d/error.log") + 1))
     if [ -n "$position" ]; then
         start_node "$n" --wsrep-start-position="$position"
     else
         start_node "$n"
     fi
     wait_node_synced "$n" 120
+    report_rejoin "$n" "$from" "$started" "$recovered"
+}
+
+# One line on where a rejoin's time went, from node N's log since line `from`: finding the
+# position, the state-transfer script (from its start until the node sends its request: it
+# starts an rsync daemon and waits until that listens, even when only IST follows), and the
+# transfer and catch-up. While the node catches up, flow control slows the whole cluster.
+report_rejoin() { # node, first log line of this start, start and recovery times (epoch s)
+    local n=$1 from=$2 started=$3 recovered=$4 synced log script request ist
+    synced=$(date +%s.%N)
+    log=$(tail -n +"$from" "$DIR/node$n/error.log")
+    script=$(sed -n 's/^WSREP_SST: \[INFO\] [a-z]* SST started on joiner (\(.*\))$/\1/p' <<<"$log" | head -n 1)
+    request=$(sed -n 's/^\([0-9-]* [0-9:]*\) .*Requesting state transfer: success.*/\1/p' <<<"$log" | head -n 1)
+    ist=$(sed -n 's/.*Receiving IST: \([0-9]*\) writesets.*/IST of \1 writesets/p' <<<"$log" | head -n 1)
+    awk -v n="$n" -v a="$started" -v b="$recovered" -v c="$synced" -v ist="${ist:-SST}" \
+        -v s="$( [ -n "$script" ] && date -d "$script" +%s.%N)" \
+        -v r="$( [ -n "$request" ] && date -d "$request" +%s)" 'BEGIN {
+        line = sprintf("galera: node %s synced %.1f s after revive: position recovered in %.1f s", n, c - a, b - a)
+        # (The request is logged to the second only.)
+        if (s != "" && r != "") line = line ", state transfer requested " \
+            (r - s < 1 ? "within 1 s" : sprintf("%.0f s", r - s)) " after its script started"
+        print line " (" ist ")"
+    }'
 }
 
 exec 9>"${DIR%/}.lock"

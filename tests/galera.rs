@@ -347,10 +347,12 @@ async fn a_node_killed_under_write_load_loses_nothing_acknowledged() {
             .expect("kill node 2");
         tokio::time::sleep(Duration::from_secs(8)).await;
         let revived = Instant::now();
-        tokio::task::spawn_blocking(|| script(&["revive", "2"]))
+        let rejoin = tokio::task::spawn_blocking(|| script(&["revive", "2"]))
             .await
             .expect("revive node 2");
         *times.lock().unwrap() = (killed, revived, Instant::now());
+        // Where the rejoin's time went (position recovery, state transfer, catch-up).
+        eprint!("{rejoin}");
     };
     let refs: Vec<&TestApp> = apps.iter().collect();
     let record = faults::write_load(

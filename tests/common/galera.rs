@@ -61,8 +61,8 @@ pub async fn replicated(url: &str) {
     }
 }
 
-/// Run `scripts/galera.sh` with `args`; panics with its output if it fails.
-pub fn script(args: &[&str]) {
+/// Run `scripts/galera.sh` with `args`; its output, or a panic with it if it fails.
+pub fn script(args: &[&str]) -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/galera.sh");
     let output = Command::new("bash")
         .arg(path)
@@ -75,6 +75,7 @@ pub fn script(args: &[&str]) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// While held, the cluster is in use: a shared hold for scenarios, an exclusive one for a
