@@ -341,6 +341,17 @@ async fn the_search_index_follows_every_write() {
         assert_eq!(found("one.example").await, 0);
         assert_eq!(found("lychee").await, 1);
         assert_eq!(found("two.example").await, 1);
+        // A change that leaves the text as it was (SQLite then leaves the index alone).
+        let (status, _) = app
+            .send(
+                Method::PATCH,
+                &format!("/link/{id}"),
+                Some(&token),
+                Some(json!({"favorite": true, "tags": ["t", "u"]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(found("lychee").await, 1);
         // A deleted link is gone from the index too.
         let (status, _) = app.delete(&token, &format!("/link/{id}")).await;
         assert_eq!(status, StatusCode::OK);
@@ -377,7 +388,9 @@ async fn the_search_index_follows_every_write() {
             );
         }
         if app.database_url.starts_with("sqlite") {
-            // The external-content FTS5 index agrees with the links it indexes.
+            // The external-content FTS5 index agrees with the links it indexes, and every
+            // change queued for it was applied when its write committed.
+            assert_eq!(app.count("SELECT COUNT(*) FROM links_fts_queue").await, 0);
             common::db::execute(
                 &app.database_url,
                 "INSERT INTO links_fts (links_fts, rank) VALUES ('integrity-check', 1)",

@@ -68,8 +68,18 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<Pool> {
         &file,
         readers,
         settings.acquire_timeout,
+        BEFORE_COMMIT,
     )?)))
 }
+
+/// What the writer runs at the end of each write transaction: the full-text index's changes
+/// that the transaction's writes queued (migration 0015), applied in one go, which writes the
+/// index's new entries as one segment instead of one per write.
+const BEFORE_COMMIT: &[&str] = &[
+    "INSERT INTO links_fts (links_fts, rowid, search_text) \
+     SELECT command, rid, search_text FROM links_fts_queue ORDER BY seq",
+    "DELETE FROM links_fts_queue",
+];
 
 /// SQLite has no lock across processes to migrate under, so a migration that lost the race
 /// with another server starting at once is simply tried again.

@@ -7,7 +7,8 @@
 //! one transaction, each inside a savepoint of its own, and are answered once that transaction
 //! has committed. Each write stays all-or-nothing (a failing one is rolled back to its
 //! savepoint, alone), and a commit writes the pages the group changed once instead of once per
-//! write: most of a write's cost was the WAL pages of its commit.
+//! write: most of a write's cost was the WAL pages of its commit. Work that is cheaper done once
+//! for the whole group (the full-text index's queued changes) runs just before the commit.
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -53,14 +54,21 @@ pub fn file_of(url: &str) -> anyhow::Result<PathBuf> {
 
 impl Threads {
     /// Open one writer connection and `readers` reader connections on an existing, migrated
-    /// database file, each on its own thread.
-    pub fn open(file: &Path, readers: usize, queue_timeout: Duration) -> anyhow::Result<Threads> {
+    /// database file, each on its own thread. The writer runs `before_commit`'s statements in
+    /// each transaction just before committing it; should one fail, the transaction is rolled
+    /// back and each of its writes answered with that error.
+    pub fn open(
+        file: &Path,
+        readers: usize,
+        queue_timeout: Duration,
+        before_commit: &'static [&'static str],
+    ) -> anyhow::Result<Threads> {
         let (writer, writer_jobs) = flume::unbounded::<Box<dyn Write>>();
         let (reader, reader_jobs) = flume::unbounded::<Job>();
         let conn = open(file, false)?;
         std::thread::Builder::new()
             .name("tagmark-db-writer".into())
-            .spawn(move || write_loop(conn, writer_jobs))
+            .spawn(move || write_loop(conn, writer_jobs, before_commit))
             .context("cannot start the database writer thread")?;
         for i in 0..readers.max(1) {
             spawn(
@@ -214,7 +222,11 @@ where
 
 /// The writer thread: takes the writes waiting, runs them as one transaction, answers them.
 /// Ends when every sender is gone, that is when the store is dropped.
-fn write_loop(mut conn: Connection, jobs: flume::Receiver<Box<dyn Write>>) {
+fn write_loop(
+    mut conn: Connection,
+    jobs: flume::Receiver<Box<dyn Write>>,
+    before_commit: &[&str],
+) {
     while let Ok(first) = jobs.recv() {
         let mut group = Vec::new();
         for mut job in std::iter::once(first).chain(jobs.try_iter().take(GROUP_MAX - 1)) {
@@ -225,7 +237,7 @@ fn write_loop(mut conn: Connection, jobs: flume::Receiver<Box<dyn Write>>) {
         let mut waiting = group.into_iter();
         // Normally one pass; another only when the engine dropped a transaction midway.
         while waiting.len() > 0 {
-            write_group(&mut conn, &mut waiting);
+            write_group(&mut conn, &mut waiting, before_commit);
         }
     }
 }
@@ -234,10 +246,14 @@ fn write_loop(mut conn: Connection, jobs: flume::Receiver<Box<dyn Write>>) {
 /// rest in `waiting`, when SQLite rolled the whole transaction back on its own (it may, on
 /// I/O errors, a full disk or lack of memory): the writes already run in it are then answered
 /// with an error that makes the store run them again (see `Store::retrying`).
-fn write_group(conn: &mut Connection, waiting: &mut impl Iterator<Item = Box<dyn Write>>) {
+fn write_group(
+    conn: &mut Connection,
+    waiting: &mut impl Iterator<Item = Box<dyn Write>>,
+    before_commit: &[&str],
+) {
     // IMMEDIATE: take the write lock now, so that a writer of another process (the CLI)
     // makes us wait at the start, never midway.
-    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(err) = run(conn, "BEGIN IMMEDIATE") {
         for job in waiting {
             job.answer(Some(copy_error(&err)));
         }
@@ -245,7 +261,7 @@ fn write_group(conn: &mut Connection, waiting: &mut impl Iterator<Item = Box<dyn
     }
     let mut done: Vec<Box<dyn Write>> = Vec::new();
     for mut job in waiting.by_ref() {
-        if let Err(err) = conn.execute_batch("SAVEPOINT write") {
+        if let Err(err) = run(conn, "SAVEPOINT write") {
             job.answer(Some(copy_error(&err)));
             if conn.is_autocommit() {
                 return rolled_back_all(done);
@@ -265,24 +281,33 @@ fn write_group(conn: &mut Connection, waiting: &mut impl Iterator<Item = Box<dyn
             return rolled_back_all(done);
         }
         let end = if keep {
-            "RELEASE write"
+            run(conn, "RELEASE write")
         } else {
-            "ROLLBACK TO write; RELEASE write"
+            conn.execute_batch("ROLLBACK TO write; RELEASE write")
         };
-        if let Err(err) = conn.execute_batch(end) {
+        if let Err(err) = end {
             let _ = conn.execute_batch("ROLLBACK");
             job.answer(Some(copy_error(&err)));
             return rolled_back_all(done);
         }
         done.push(job);
     }
-    let failed = conn.execute_batch("COMMIT").err();
+    let failed = before_commit
+        .iter()
+        .try_for_each(|sql| run(conn, sql))
+        .and_then(|()| run(conn, "COMMIT"))
+        .err();
     if failed.is_some() {
         let _ = conn.execute_batch("ROLLBACK");
     }
     for job in done {
         job.answer(failed.as_ref().map(copy_error));
     }
+}
+
+/// Run a statement of the writer's own, kept prepared: they run several times per group.
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.raw_execute().map(drop)
 }
 
 /// An error for each of several callers: SQLite's code and message are kept, so that a busy
@@ -366,7 +391,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("t.db");
         std::fs::File::create(&file).unwrap();
-        let threads = Arc::new(Threads::open(&file, 1, queue_timeout).unwrap());
+        let threads = Arc::new(Threads::open(&file, 1, queue_timeout, &[]).unwrap());
         (dir, threads)
     }
 
