@@ -222,11 +222,7 @@ where
 
 /// The writer thread: takes the writes waiting, runs them as one transaction, answers them.
 /// Ends when every sender is gone, that is when the store is dropped.
-fn write_loop(
-    mut conn: Connection,
-    jobs: flume::Receiver<Box<dyn Write>>,
-    before_commit: &[&str],
-) {
+fn write_loop(mut conn: Connection, jobs: flume::Receiver<Box<dyn Write>>, before_commit: &[&str]) {
     while let Ok(first) = jobs.recv() {
         let mut group = Vec::new();
         for mut job in std::iter::once(first).chain(jobs.try_iter().take(GROUP_MAX - 1)) {
