@@ -141,6 +141,54 @@ async fn three_servers_on_three_nodes_started_at_once_migrate_an_empty_database_
     }
 }
 
+/// On a Galera node links are created statement by statement, never by the stored procedure
+/// `tagmark_create_link`: a replicated write that conflicts with a transaction aborts it at any
+/// point, and inside a procedure the rest of it then runs outside the transaction (the
+/// node-kill test below found links stored without their tag that way). The procedure is
+/// replaced by one that fails when called: a server calling it could create no link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_are_created_without_the_stored_procedure_on_galera() {
+    let _cluster = cluster(false).await;
+    let db = galera::fresh_db().await;
+    let app = TestApp::start(config_on(&db, 1)).await;
+    let mut conn = connect(&on_node(&db.url, 1)).await;
+    conn.execute("DROP PROCEDURE tagmark_create_link").await;
+    conn.execute(
+        "CREATE PROCEDURE tagmark_create_link() \
+         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'tagmark_create_link was called'",
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let (account_id, token) = app.create_account(&admin, "noproc@example.com").await;
+    for (i, tag) in ["news", "NEWS", "other"].iter().enumerate() {
+        let (status, link) = app
+            .post(
+                &token,
+                "/link/",
+                json!({"link": format!("https://example.com/{i}"), "tag": tag}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{link}");
+    }
+    let tagged = count(
+        &mut conn,
+        &format!(
+            "SELECT COUNT(*) FROM links l JOIN taglinks t ON t.link_id = l.link_id \
+             WHERE l.account_id = '{account_id}'"
+        ),
+    )
+    .await;
+    assert_eq!(tagged, 3, "every link stored with its tag");
+    let tags = count(
+        &mut conn,
+        &format!("SELECT COUNT(*) FROM tags WHERE account_id = '{account_id}'"),
+    )
+    .await;
+    assert_eq!(tags, 2);
+    app.stop().await;
+    db.drop_db().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_creation_of_one_tag_through_three_nodes_yields_one_tag() {
     let _cluster = cluster(false).await;

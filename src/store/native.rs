@@ -47,6 +47,9 @@ impl<C: Native> Backend for Pool<C> {
     }
 
     async fn create_link_at_once(&self, new: &NewLink) -> ApiResult<Option<Link>> {
+        if !self.creates_links_at_once() {
+            return Ok(None);
+        }
         let mut conn = self.acquire().await?;
         let result = conn.create_link_at_once(new).await;
         release_after(conn, &result);

@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,9 @@ struct Shared<C: Connection> {
     /// One permit per connection that may exist, idle or in use.
     permits: Arc<Semaphore>,
     acquire_timeout: Duration,
+    /// Whether a link may be created in one round trip ([`super::Backend::create_link_at_once`]);
+    /// see [`Pool::create_links_step_by_step`].
+    create_at_once: AtomicBool,
 }
 
 impl<C: Connection + 'static> Pool<C> {
@@ -63,6 +67,7 @@ impl<C: Connection + 'static> Pool<C> {
                 idle: Mutex::new(Vec::new()),
                 permits: Arc::new(Semaphore::new(max_connections.max(1) as usize)),
                 acquire_timeout,
+                create_at_once: AtomicBool::new(true),
             }),
         };
         pool.acquire().await?.release();
@@ -99,6 +104,17 @@ impl<C: Connection + 'static> Pool<C> {
             after_connect(&mut conn).await?;
         }
         Ok(Pooled::new(conn, permit, shared))
+    }
+
+    /// From now on links are created by the store's shared steps, in a transaction that tagmark
+    /// drives statement by statement, instead of in one round trip.
+    pub fn create_links_step_by_step(&self) {
+        self.shared.create_at_once.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether a link may be created in one round trip.
+    pub fn creates_links_at_once(&self) -> bool {
+        self.shared.create_at_once.load(Ordering::Relaxed)
     }
 
     /// Close the idle connections and let no new ones be taken; connections in use are closed

@@ -2,6 +2,7 @@
 //! `tagmark_create_link` (migration 0012) checks the account, finds or creates the tag, inserts
 //! the link and its tag-link and records both for sync, in a transaction of its own. As
 //! separate statements a `POST /link/` took seven round trips (BEGIN, five statements, COMMIT).
+//! Not used on a Galera cluster (see `open` in the parent module).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
