@@ -13,7 +13,7 @@ use crate::error::{ApiResult, DbError};
 
 mod threads;
 
-pub use threads::Threads;
+pub use threads::{Threads, RANK_FUNCTION};
 
 pub const DIALECT: Dialect = Dialect {
     insert_ignore: ("INSERT INTO ", " ON CONFLICT DO NOTHING"),

@@ -354,7 +354,40 @@ fn open(file: &Path, reader: bool) -> anyhow::Result<Connection> {
     })
     .context("cannot set up the SQLite connection")?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    add_rank_function(&conn).context("cannot set up the SQLite connection")?;
     Ok(conn)
+}
+
+/// The SQL name of [`super::super::search::relevance`] on these connections.
+pub const RANK_FUNCTION: &str = "tagmark_rank";
+
+/// `tagmark_rank(search_text, link, term, …)`: a link's relevance score (see
+/// [`super::super::search::relevance`]); for a `search_text` or `link` that is not text, 1 per
+/// term, as the SQL it replaces answers for NULL.
+fn add_rank_function(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    use rusqlite::types::ValueRef;
+    conn.create_scalar_function(
+        RANK_FUNCTION,
+        -1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text = |i: usize| match ctx.get_raw(i) {
+                ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok(),
+                _ => None,
+            };
+            let mut terms = Vec::with_capacity(ctx.len().saturating_sub(2));
+            for i in 2..ctx.len() {
+                terms.push(text(i).unwrap_or_default());
+            }
+            Ok(match (text(0), text(1)) {
+                (Some(search_text), Some(link)) => {
+                    super::super::search::relevance(search_text, link, terms)
+                }
+                _ => terms.len() as i64,
+            })
+        },
+    )
 }
 
 fn spawn(name: String, mut conn: Connection, jobs: flume::Receiver<Job>) -> anyhow::Result<()> {
