@@ -5,6 +5,29 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 
+/// Serve tagmark's API plus `router`'s extra route behind the app's own layers (catch-panic,
+/// timeout, JSON errors), as the server does; answers the base URL.
+async fn serve(
+    config: &tagmark::Config,
+    state: &tagmark::state::AppState,
+    router: axum::Router,
+) -> String {
+    let service = tagmark::app::wrap_router(config, state.metrics.clone(), router).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                std::net::SocketAddr,
+            >(service),
+        )
+        .await
+        .unwrap();
+    });
+    base
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_handler_is_answered_500_json_and_the_server_keeps_serving() {
     let db = TestDb::sqlite().await;
@@ -19,19 +42,7 @@ async fn a_panicking_handler_is_answered_500_json_and_the_server_keeps_serving()
             v[usize::from(v.is_empty())].to_string()
         }),
     );
-    let service = tagmark::app::wrap_router(&config, state.metrics.clone(), router).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                std::net::SocketAddr,
-            >(service),
-        )
-        .await
-        .unwrap();
-    });
+    let base = serve(&config, &state, router).await;
     let client = reqwest::Client::new();
     let response = client.get(format!("{base}/boom")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -56,19 +67,7 @@ async fn a_request_still_running_at_the_request_timeout_is_answered_503_json() {
             "late"
         }),
     );
-    let service = tagmark::app::wrap_router(&config, state.metrics.clone(), router).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                std::net::SocketAddr,
-            >(service),
-        )
-        .await
-        .unwrap();
-    });
+    let base = serve(&config, &state, router).await;
     let client = reqwest::Client::new();
     let started = std::time::Instant::now();
     let response = client.get(format!("{base}/stuck")).send().await.unwrap();
