@@ -82,6 +82,17 @@ url_parts() {
     echo "$user" "$host" "$port" "${rest#*/}"
 }
 
+# A ceiling row from sysbench's report: name, the counter that counts the selects
+# ("transactions" or "queries"), the report, and the database's CPU ticks before and after.
+sysbench_row() {
+    local name=$1 counter=$2 out=$3 rps lat count errors
+    rps=$(awk -v c="$counter:" '$1 == c {gsub(/\(/, "", $3); print $3}' <<<"$out")
+    lat=$(awk '/avg:/ {print $2 "ms"}' <<<"$out")
+    count=$(awk -v c="$counter:" '$1 == c {print $2}' <<<"$out")
+    errors=$(awk '/ignored errors:/ {print $3}' <<<"$out")
+    printf '%s\t%s\t%s\t-\t%s\t-\t%s\n' "$name" "$rps" "$lat" "${errors:-0}" "$(per_request "$4" "$5" "$count")"
+}
+
 # The database's own point-select rate: req/s, p50 (the mean: the tools give no median), "-",
 # non-2xx (errors), and its server CPU µs per select.
 db_ceiling() { # engine url link_id
@@ -125,12 +136,8 @@ LUA
         out=$(sysbench "$WORK/point.lua" --db-driver=mysql --mysql-host="$host" --mysql-port="${port:-3306}" \
             --mysql-user="$user" --mysql-db="$db" --threads="$CONNS" --time="$DURATION" run)
         d1=$(cpu_ticks "$DB_PID")
-        rps=$(awk '/transactions:/ {gsub(/\(/, "", $3); print $3}' <<<"$out")
-        lat=$(awk '/avg:/ {print $2 "ms"}' <<<"$out")
-        count=$(awk '/transactions:/ {print $2}' <<<"$out")
-        errors=$(awk '/ignored errors:/ {print $3}' <<<"$out")
-        printf '%s\t%s\t%s\t-\t%s\t-\t%s\n' "sysbench point select on links (prepared, tagmark's statement, $CONNS threads)" \
-            "$rps" "$lat" "${errors:-0}" "$(per_request "$d0" "$d1" "$count")"
+        sysbench_row "sysbench point select on links (prepared, tagmark's statement, $CONNS threads)" \
+            transactions "$out" "$d0" "$d1"
     else # mysql-oltp: sysbench's own point select, for comparison with other published figures
         command -v sysbench >/dev/null || { echo "sysbench is needed: apt-get install sysbench" >&2; exit 1; }
         local sb=(--db-driver=mysql --mysql-host="$host" --mysql-port="${port:-3306}" --mysql-user="$user"
@@ -141,12 +148,7 @@ LUA
         out=$(sysbench oltp_point_select "${sb[@]}" --threads="$CONNS" --time="$DURATION" run)
         d1=$(cpu_ticks "$DB_PID")
         mysql -h"$host" -P"${port:-3306}" -u"$user" -e "DROP DATABASE IF EXISTS sbtest_tagmark"
-        rps=$(awk '/queries:/ {gsub(/\(/, "", $3); print $3}' <<<"$out")
-        lat=$(awk '/avg:/ {print $2 "ms"}' <<<"$out")
-        count=$(awk '/queries:/ {print $2}' <<<"$out")
-        errors=$(awk '/ignored errors:/ {print $3}' <<<"$out")
-        printf '%s\t%s\t%s\t-\t%s\t-\t%s\n' "sysbench oltp_point_select (prepared, $CONNS threads)" \
-            "$rps" "$lat" "${errors:-0}" "$(per_request "$d0" "$d1" "$count")"
+        sysbench_row "sysbench oltp_point_select (prepared, $CONNS threads)" queries "$out" "$d0" "$d1"
     fi
 }
 
