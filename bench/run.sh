@@ -73,13 +73,30 @@ measure() { # name url [lua-script] [header]
         "$(per_request "$s0" "$s1" "$requests")" "$([ -n "$DB_PID" ] && per_request "$d0" "$d1" "$requests" || echo -)"
 }
 
-# URL parts: user host port database of scheme://user[:password]@host[:port]/database.
+# URL parts: user host port database of scheme://user[:password]@host[:port]/database[?…]
+# (the port the scheme's default when the URL has none).
 url_parts() {
     local rest=${1#*://} user host port
     user=${rest%%@*}; user=${user%%:*}; rest=${rest#*@}
-    host=${rest%%/*}; port=${host##*:}; [ "$port" = "$host" ] && port=
+    host=${rest%%/*}; port=${host##*:}
+    if [ "$port" = "$host" ]; then
+        case $1 in postgres*) port=5432 ;; *) port=3306 ;; esac
+    fi
     host=${host%%:*}
-    echo "$user" "$host" "$port" "${rest#*/}"
+    rest=${rest#*/}
+    echo "$user" "$host" "$port" "${rest%%\?*}"
+}
+# The sysbench/mysql options that reach the server of a MariaDB URL: its Unix socket when
+# the URL names one (?socket=/run/mysqld/mysqld.sock, as tagmark's own connection then uses),
+# else its host and port.
+mysql_reach() { # url host port
+    local socket
+    socket=$(grep -o 'socket=[^&]*' <<<"$1" | cut -d= -f2 || true)
+    if [ -n "$socket" ]; then
+        echo "--mysql-socket=$socket"
+    else
+        echo "--mysql-host=$2 --mysql-port=${3:-3306}"
+    fi
 }
 
 # A ceiling row from sysbench's report: name, the counter that counts the selects
@@ -133,14 +150,18 @@ function thread_done()
 end
 LUA
         d0=$(cpu_ticks "$DB_PID")
-        out=$(sysbench "$WORK/point.lua" --db-driver=mysql --mysql-host="$host" --mysql-port="${port:-3306}" \
+        local reach
+        read -ra reach <<<"$(mysql_reach "$2" "$host" "$port")"
+        out=$(sysbench "$WORK/point.lua" --db-driver=mysql "${reach[@]}" \
             --mysql-user="$user" --mysql-db="$db" --threads="$CONNS" --time="$DURATION" run)
         d1=$(cpu_ticks "$DB_PID")
         sysbench_row "sysbench point select on links (prepared, tagmark's statement, $CONNS threads)" \
             transactions "$out" "$d0" "$d1"
     else # mysql-oltp: sysbench's own point select, for comparison with other published figures
         command -v sysbench >/dev/null || { echo "sysbench is needed: apt-get install sysbench" >&2; exit 1; }
-        local sb=(--db-driver=mysql --mysql-host="$host" --mysql-port="${port:-3306}" --mysql-user="$user"
+        local reach
+        read -ra reach <<<"$(mysql_reach "$2" "$host" "$port")"
+        local sb=(--db-driver=mysql "${reach[@]}" --mysql-user="$user"
                   --mysql-db=sbtest_tagmark --tables=1 --table-size=10000)
         mysql -h"$host" -P"${port:-3306}" -u"$user" -e "DROP DATABASE IF EXISTS sbtest_tagmark; CREATE DATABASE sbtest_tagmark"
         sysbench oltp_point_select "${sb[@]}" prepare >/dev/null
@@ -258,16 +279,14 @@ echo "|---|---|---|---|---|---|---|---|---|---|"
 echo "| - | ceiling (axum, no db, no auth) | $CEILING_RPS | $(to_ms "$c50") | $(to_ms "$c99") | 100% | - | $c_us | - | 0 |"
 run_engine sqlite "sqlite://$WORK/bench.db"
 if [ -n "${TAGMARK_BENCH_MYSQL_URL:-}" ]; then
-    db=${TAGMARK_BENCH_MYSQL_URL##*/}; server=${TAGMARK_BENCH_MYSQL_URL%/*}
-    mysql -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db" 2>/dev/null || true
-    read -r _ host port _ <<<"$(url_parts "$TAGMARK_BENCH_MYSQL_URL")"
+    read -r user host port db <<<"$(url_parts "$TAGMARK_BENCH_MYSQL_URL")"
+    mysql -h"$host" -P"${port:-3306}" -u"$user" -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db" 2>/dev/null || true
     run_engine mysql "$TAGMARK_BENCH_MYSQL_URL" \
         "$(ss -ltnpH "sport = :${port:-3306}" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2)"
 fi
 if [ -n "${TAGMARK_BENCH_POSTGRES_URL:-}" ]; then
-    db=${TAGMARK_BENCH_POSTGRES_URL##*/}
-    psql -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1 || true
-    read -r _ host port _ <<<"$(url_parts "$TAGMARK_BENCH_POSTGRES_URL")"
+    read -r user host port db <<<"$(url_parts "$TAGMARK_BENCH_POSTGRES_URL")"
+    psql -h "$host" -p "${port:-5432}" -U "$user" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" postgres >/dev/null 2>&1 || true
     run_engine postgres "$TAGMARK_BENCH_POSTGRES_URL" \
         "$(ss -ltnpH "sport = :${port:-5432}" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2)"
 fi

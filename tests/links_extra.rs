@@ -1140,6 +1140,7 @@ async fn bench_100k(db: TestDb) {
             "q + tag, newest first",
             "/link/?q=note&tags=web&sort=-created_at".to_owned(),
         ),
+        ("q + tag, by relevance", "/link/?q=note&tags=web".to_owned()),
         ("tags with counts", "/tag/?with_counts=true".to_owned()),
     ];
     for (what, path) in cases {

@@ -56,10 +56,6 @@ pub struct Dialect {
     /// Suffix of an `INSERT INTO changes` that updates the row already there for the same
     /// thing unless that row is a tombstone (`deleted_at` set), which stays as it is.
     pub change_upsert: &'static str,
-    /// The function giving the 1-based position of a text in another (`f(haystack,
-    /// needle)`, 0 when absent), and the one giving a text's length in characters.
-    pub position: &'static str,
-    pub char_length: &'static str,
 }
 
 pub struct Conn<'c> {

@@ -74,7 +74,7 @@ impl Store {
         let cap = (!filter.exact_count).then_some(BROAD);
         let mut count = count_query(self.engine, account, filter, cap);
         count.custom_plan();
-        let first = window::answers(self.engine, account, filter, page)
+        let first = window::answers(self.engine, filter, page)
             .then(|| window::page_query(self.engine, account, filter, page));
         let args = (
             account.map(str::to_owned),

@@ -23,19 +23,8 @@ use search::Index;
 
 /// True when [`page_query`] answers a search's page: not on MariaDB (see the module's text),
 /// not for an exact count, and only for a page among the first [`BROAD`] matches.
-pub(super) fn answers(
-    engine: Engine,
-    account: Option<&str>,
-    filter: &LinkFilter,
-    page: Page,
-) -> bool {
-    let wanted = match engine {
-        Engine::Sqlite => true,
-        // From a tag's tag-links, PostgreSQL does better counting on the trigram index first.
-        Engine::Postgres => driving_tag(account, filter).is_none(),
-        Engine::MySql => false,
-    };
-    wanted
+pub(super) fn answers(engine: Engine, filter: &LinkFilter, page: Page) -> bool {
+    engine != Engine::MySql
         && !filter.query.is_empty()
         && !filter.exact_count
         && page.offset.saturating_add(page.limit) <= BROAD

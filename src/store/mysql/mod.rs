@@ -26,8 +26,6 @@ pub const DIALECT: Dialect = Dialect {
     tag_upsert: Some(" ON DUPLICATE KEY UPDATE tag_id = tag_id"),
     change_upsert: " ON DUPLICATE KEY UPDATE seq = IF(deleted_at IS NULL, VALUES(seq), seq), \
                     deleted_at = IF(deleted_at IS NULL, VALUES(deleted_at), deleted_at)",
-    position: "INSTR",
-    char_length: "CHAR_LENGTH",
 };
 
 /// Connect, and bring the schema up to date.

@@ -26,8 +26,6 @@ pub const DIALECT: Dialect = Dialect {
     tag_upsert: None,
     change_upsert: " ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, \
                     deleted_at = excluded.deleted_at WHERE changes.deleted_at IS NULL",
-    position: "instr",
-    char_length: "length",
 };
 
 /// The database's threads; cheap to clone. They end when the last handle is dropped.

@@ -361,9 +361,9 @@ fn open(file: &Path, reader: bool) -> anyhow::Result<Connection> {
 /// The SQL name of [`super::super::search::relevance`] on these connections.
 pub const RANK_FUNCTION: &str = "tagmark_rank";
 
-/// `tagmark_rank(search_text, link, term, …)`: a link's relevance score (see
-/// [`super::super::search::relevance`]); for a `search_text` or `link` that is not text, 1 per
-/// term, as the SQL it replaces answers for NULL.
+/// `tagmark_rank(search_text, term, …)`: a link's relevance score (see
+/// [`super::super::search::relevance`]); 0 for a `search_text` that is not text, as the other
+/// engines' SQL answers for NULL.
 fn add_rank_function(conn: &Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     use rusqlite::types::ValueRef;
@@ -376,16 +376,13 @@ fn add_rank_function(conn: &Connection) -> rusqlite::Result<()> {
                 ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok(),
                 _ => None,
             };
-            let mut terms = Vec::with_capacity(ctx.len().saturating_sub(2));
-            for i in 2..ctx.len() {
+            let mut terms = Vec::with_capacity(ctx.len().saturating_sub(1));
+            for i in 1..ctx.len() {
                 terms.push(text(i).unwrap_or_default());
             }
-            Ok(match (text(0), text(1)) {
-                (Some(search_text), Some(link)) => {
-                    super::super::search::relevance(search_text, link, terms)
-                }
-                _ => terms.len() as i64,
-            })
+            Ok(text(0).map_or(0, |search_text| {
+                super::super::search::relevance(search_text, terms)
+            }))
         },
     )
 }
