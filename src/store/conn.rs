@@ -48,10 +48,14 @@ pub struct Dialect {
     pub locking_read: &'static str,
     /// An inner join taken in the order written.
     pub join: &'static str,
-    /// Suffix of an `INSERT INTO tags` that, when the account has a tag of that name already,
-    /// leaves that row as it is but holds it until commit (so it is there to read after),
-    /// and that silences nothing but that duplicate; `None`: the engine has none that writes
-    /// no new row version, and `insert_ignore` is used.
+    /// Suffix of an `INSERT INTO tags` or `INSERT INTO taglinks` (both have a `tag_id`
+    /// column) that, when a unique key holds the row already (the account's tag of that name,
+    /// the link's tag-link), leaves that row as it is but holds it until commit (so it is there
+    /// to read after), and that silences nothing but that duplicate; `None`: the engine has
+    /// none that writes no new row version, and `insert_ignore` is used, which there silences
+    /// only duplicates too. (MySQL's `INSERT IGNORE` also skips a row whose tag or link is
+    /// missing, with a warning: on a Galera cluster, links were stored without their tag-link
+    /// that way while their tag was merged away through another node.)
     pub tag_upsert: Option<&'static str>,
     /// Suffix of an `INSERT INTO changes` that updates the row already there for the same
     /// thing unless that row is a tombstone (`deleted_at` set), which stays as it is.
@@ -120,6 +124,16 @@ impl Conn<'_> {
     /// See [`Dialect::tag_upsert`].
     pub fn tag_upsert(&self) -> Option<&'static str> {
         self.dialect().tag_upsert
+    }
+
+    /// An `INSERT INTO tags` or `taglinks` (`table_columns_values`, after `INTO`) that leaves a
+    /// row a unique key already holds as it is, and fails on anything else: see
+    /// [`Dialect::tag_upsert`].
+    pub fn insert_tag_row(&self, table_columns_values: &str) -> String {
+        match self.tag_upsert() {
+            Some(upsert) => format!("INSERT INTO {table_columns_values}{upsert}"),
+            None => self.insert_ignore(table_columns_values),
+        }
     }
 
     /// See [`Dialect::shared_read`]. SQLite needs none: its write transactions run one at a

@@ -1,7 +1,7 @@
 //! Tag-links: tagging a link, listing and deleting tag-links.
 
-use super::{tag_not_in_account, Conn, Sql, Store};
-use crate::error::{ApiError, ApiResult};
+use super::{tag_not_in_account, Conn, Engine, Sql, Store};
+use crate::error::{is_unique_violation, ApiError, ApiResult};
 use crate::model::{now_micros, Micros, Page, TagLink};
 
 impl Store {
@@ -108,16 +108,29 @@ impl Conn<'_> {
         link_id: &str,
         link_created_at: Micros,
     ) -> ApiResult<bool> {
-        let mut insert = Sql::new(&self.insert_ignore(
-            "taglinks (tag_id, link_id, account_id, created_at, link_created_at) \
-             VALUES (?, ?, ?, ?, ?)",
-        ));
+        // A missing tag or link fails the write (and a retry reads again), never skipped:
+        // MySQL's INSERT IGNORE would skip such a row with a warning (on a Galera cluster,
+        // links were stored without their tag-link that way while their tag was merged away
+        // through another node), so there it is a plain INSERT whose duplicate-key error means
+        // "tagged already" (MySQL undoes the statement, not the transaction).
+        let mysql = self.engine() == Engine::MySql;
+        let row = "taglinks (tag_id, link_id, account_id, created_at, link_created_at) \
+                   VALUES (?, ?, ?, ?, ?)";
+        let mut insert = Sql::new(&if mysql {
+            format!("INSERT INTO {row}")
+        } else {
+            self.insert_ignore(row)
+        });
         insert
             .text(tag_id)
             .text(link_id)
             .text(account_id)
             .int(now_micros())
             .int(link_created_at);
-        Ok(self.execute(insert).await? == 1)
+        match self.execute(insert).await {
+            Ok(inserted) => Ok(inserted == 1),
+            Err(err) if mysql && is_unique_violation(&err) => Ok(false),
+            Err(err) => Err(err.into()),
+        }
     }
 }

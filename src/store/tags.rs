@@ -167,10 +167,14 @@ impl Conn<'_> {
         let survivor = match self.fetch_optional::<Tag>(other).await? {
             Some(survivor) => {
                 let links = self.links_of_tag(&tag.tag_id).await?;
-                let mut merge = Sql::new(&self.insert_ignore(
+                // From a derived table with columns of other names: MySQL's no-op update of
+                // a duplicate names tag_id, which must not be a column of the SELECT's table
+                // (and SQLite reads `ON CONFLICT` right after `FROM s` as a join's `ON`).
+                let mut merge = Sql::new(&self.insert_tag_row(
                     "taglinks (tag_id, link_id, account_id, created_at, link_created_at) \
-                     SELECT ?, link_id, account_id, created_at, link_created_at \
-                     FROM taglinks WHERE tag_id = ?",
+                     SELECT t, l, a, c, lc FROM (SELECT ? AS t, link_id AS l, account_id AS a, \
+                     created_at AS c, link_created_at AS lc FROM taglinks WHERE tag_id = ?) s \
+                     WHERE 1 = 1",
                 ));
                 merge.text(&survivor.tag_id).text(&tag.tag_id);
                 self.execute(merge).await?;
@@ -218,11 +222,8 @@ impl Conn<'_> {
                 return Ok(tag);
             }
             let tags = "tags (tag_id, tag, tag_key, account_id, created_at) VALUES (?, ?, ?, ?, ?)";
-            let mut insert = Sql::new(&match self.tag_upsert() {
-                // The row, ours or a concurrent writer's, is then held: the read finds it.
-                Some(upsert) => format!("INSERT INTO {tags}{upsert}"),
-                None => self.insert_ignore(tags),
-            });
+            // The row, ours or a concurrent writer's, is then held: the read finds it.
+            let mut insert = Sql::new(&self.insert_tag_row(tags));
             insert
                 .text(new_id())
                 .text(name)
