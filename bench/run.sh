@@ -95,7 +95,7 @@ mysql_reach() { # url host port
     if [ -n "$socket" ]; then
         echo "--mysql-socket=$socket"
     else
-        echo "--mysql-host=$2 --mysql-port=${3:-3306}"
+        echo "--mysql-host=$2 --mysql-port=$3"
     fi
 }
 
@@ -121,7 +121,7 @@ db_ceiling() { # engine url link_id
         echo "$POINT_SELECT" | sed "s/?/'$3'/" >"$WORK/point.sql"
         d0=$(cpu_ticks "$DB_PID")
         out=$(pgbench -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" -f "$WORK/point.sql" \
-            -h "$host" -p "${port:-5432}" -U "$user" "$db" 2>&1)
+            -h "$host" -p "$port" -U "$user" "$db" 2>&1)
         d1=$(cpu_ticks "$DB_PID")
         rps=$(awk '/^tps/ {print $3}' <<<"$out")
         lat=$(awk '/latency average/ {print $4 "ms"}' <<<"$out")
@@ -163,12 +163,12 @@ LUA
         read -ra reach <<<"$(mysql_reach "$2" "$host" "$port")"
         local sb=(--db-driver=mysql "${reach[@]}" --mysql-user="$user"
                   --mysql-db=sbtest_tagmark --tables=1 --table-size=10000)
-        mysql -h"$host" -P"${port:-3306}" -u"$user" -e "DROP DATABASE IF EXISTS sbtest_tagmark; CREATE DATABASE sbtest_tagmark"
+        mysql -h"$host" -P"$port" -u"$user" -e "DROP DATABASE IF EXISTS sbtest_tagmark; CREATE DATABASE sbtest_tagmark"
         sysbench oltp_point_select "${sb[@]}" prepare >/dev/null
         d0=$(cpu_ticks "$DB_PID")
         out=$(sysbench oltp_point_select "${sb[@]}" --threads="$CONNS" --time="$DURATION" run)
         d1=$(cpu_ticks "$DB_PID")
-        mysql -h"$host" -P"${port:-3306}" -u"$user" -e "DROP DATABASE IF EXISTS sbtest_tagmark"
+        mysql -h"$host" -P"$port" -u"$user" -e "DROP DATABASE IF EXISTS sbtest_tagmark"
         sysbench_row "sysbench oltp_point_select (prepared, $CONNS threads)" queries "$out" "$d0" "$d1"
     fi
 }
@@ -280,13 +280,13 @@ echo "| - | ceiling (axum, no db, no auth) | $CEILING_RPS | $(to_ms "$c50") | $(
 run_engine sqlite "sqlite://$WORK/bench.db"
 if [ -n "${TAGMARK_BENCH_MYSQL_URL:-}" ]; then
     read -r user host port db <<<"$(url_parts "$TAGMARK_BENCH_MYSQL_URL")"
-    mysql -h"$host" -P"${port:-3306}" -u"$user" -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db" 2>/dev/null || true
+    mysql -h"$host" -P"$port" -u"$user" -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db" 2>/dev/null || true
     run_engine mysql "$TAGMARK_BENCH_MYSQL_URL" \
-        "$(ss -ltnpH "sport = :${port:-3306}" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2)"
+        "$(ss -ltnpH "sport = :$port" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2)"
 fi
 if [ -n "${TAGMARK_BENCH_POSTGRES_URL:-}" ]; then
     read -r user host port db <<<"$(url_parts "$TAGMARK_BENCH_POSTGRES_URL")"
-    psql -h "$host" -p "${port:-5432}" -U "$user" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" postgres >/dev/null 2>&1 || true
+    psql -h "$host" -p "$port" -U "$user" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" postgres >/dev/null 2>&1 || true
     run_engine postgres "$TAGMARK_BENCH_POSTGRES_URL" \
-        "$(ss -ltnpH "sport = :${port:-5432}" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2)"
+        "$(ss -ltnpH "sport = :$port" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2)"
 fi

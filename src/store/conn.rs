@@ -121,16 +121,11 @@ impl Conn<'_> {
         self.engine().insert_ignore(table_columns_values)
     }
 
-    /// See [`Dialect::tag_upsert`].
-    pub fn tag_upsert(&self) -> Option<&'static str> {
-        self.dialect().tag_upsert
-    }
-
     /// An `INSERT INTO tags` or `taglinks` (`table_columns_values`, after `INTO`) that leaves a
     /// row a unique key already holds as it is, and fails on anything else: see
     /// [`Dialect::tag_upsert`].
     pub fn insert_tag_row(&self, table_columns_values: &str) -> String {
-        match self.tag_upsert() {
+        match self.dialect().tag_upsert {
             Some(upsert) => format!("INSERT INTO {table_columns_values}{upsert}"),
             None => self.insert_ignore(table_columns_values),
         }
